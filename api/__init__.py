@@ -1,0 +1,1 @@
+"""The runtime GraphQL API per tenant and configuration version (issue 6)."""

@@ -1,0 +1,1 @@
+"""The configuration model: each tenant's CRM as versioned JSON documents (issue 3)."""

@@ -1,0 +1,1 @@
+"""The data engine: the records service, query compiler and audit history (issue 4)."""

@@ -1,0 +1,1 @@
+"""Companies (tenants), users and memberships, tenant resolution and row-level security."""

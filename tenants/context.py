@@ -1,0 +1,92 @@
+"""The current tenant: set per transaction in PostgreSQL, mirrored in a context variable.
+
+Row-level security policies compare ``tenant_id`` with ``crm_current_tenant()``, which reads the
+``app.tenant_id`` setting. :func:`tenant_context` sets it with ``set_config(..., true)``, the
+function form of ``SET LOCAL``, so it lasts exactly one transaction and can never leak into the
+next request that reuses the connection. Outside such a block tenant-owned tables show no rows.
+
+Use it wherever code runs outside a request (Celery tasks, management commands)::
+
+    from tenants.context import tenant_context
+
+    with tenant_context(tenant):          # a Tenant or its id
+        Membership.objects.count()        # only this tenant's rows
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from django.db import connections, transaction
+
+
+@dataclass(frozen=True)
+class DatabaseScope:
+    tenant_id: int | None
+    user_id: int | None
+
+
+_scope: ContextVar[DatabaseScope | None] = ContextVar("crm_database_scope", default=None)
+
+
+def current_tenant_id() -> int | None:
+    """The id of the tenant whose transaction is open, or None."""
+    scope = _scope.get()
+    return scope.tenant_id if scope else None
+
+
+def current_user_id() -> int | None:
+    scope = _scope.get()
+    return scope.user_id if scope else None
+
+
+def _apply(alias: str, scope: DatabaseScope | None) -> None:
+    tenant = "" if scope is None or scope.tenant_id is None else str(scope.tenant_id)
+    user = "" if scope is None or scope.user_id is None else str(scope.user_id)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('app.tenant_id', %s, true), set_config('app.user_id', %s, true)",
+            [tenant, user],
+        )
+
+
+def _pk(value) -> int | None:
+    if value is None:
+        return None
+    return int(getattr(value, "pk", value))
+
+
+@contextmanager
+def database_scope(*, tenant=None, user=None, using: str = "default") -> Iterator[None]:
+    """Run the block in a transaction whose row-level security scope is tenant and/or user.
+
+    Nested blocks are savepoints; the outer scope comes back when the inner block ends.
+    """
+    scope = DatabaseScope(tenant_id=_pk(tenant), user_id=_pk(user))
+    outer = _scope.get()
+    with transaction.atomic(using=using):
+        _apply(using, scope)
+        token = _scope.set(scope)
+        try:
+            yield
+        finally:
+            _scope.reset(token)
+        # On success the savepoint is released and would keep the inner value; on an error
+        # the rollback restores the setting by itself.
+        if connections[using].in_atomic_block and outer != scope:
+            _apply(using, outer)
+
+
+def tenant_context(tenant, *, user=None, using: str = "default"):
+    """Run the block in one transaction scoped to ``tenant`` (a Tenant or its id)."""
+    if tenant is None:
+        raise ValueError("tenant_context needs a tenant")
+    return database_scope(tenant=tenant, user=user, using=using)
+
+
+def user_context(user, *, using: str = "default"):
+    """A transaction in which a user sees their own memberships across tenants, nothing else."""
+    return database_scope(user=user, using=using)

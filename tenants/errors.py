@@ -1,0 +1,24 @@
+"""Errors of the tenants domain, each with a stable code."""
+
+from enum import StrEnum
+
+
+class TenantErrorCode(StrEnum):
+    SLUG_INVALID = "slug_invalid"
+    SLUG_RESERVED = "slug_reserved"
+    SLUG_TAKEN = "slug_taken"
+    NAME_REQUIRED = "name_required"
+    PACK_INVALID = "pack_invalid"
+    EMAIL_INVALID = "email_invalid"
+    PASSWORD_WEAK = "password_weak"
+    USER_PASSWORD_MISMATCH = "user_password_mismatch"
+    TENANT_UNKNOWN = "tenant_unknown"
+    TENANT_SUSPENDED = "tenant_suspended"
+
+
+class TenantError(Exception):
+    def __init__(self, code: TenantErrorCode, message: str, field: str | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field

@@ -1,0 +1,22 @@
+"""``migrate`` as the owner role, then grant the runtime role its privileges.
+
+The runtime role (the ``default`` alias) owns nothing and cannot run DDL, so migrations default
+to the ``owner`` alias.
+"""
+
+from django.core.management.commands.migrate import Command as DjangoMigrate
+
+from tenants.privileges import grant_runtime_privileges
+
+
+class Command(DjangoMigrate):
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.set_defaults(database="owner")
+
+    def handle(self, *args, **options):
+        super().handle(*args, **options)
+        if options["database"] == "owner" and not options.get("plan"):
+            role = grant_runtime_privileges()
+            if options["verbosity"] >= 1:
+                self.stdout.write(f"Granted the runtime role {role!r} its privileges.")

@@ -1,0 +1,1 @@
+"""Layouts to end-user pages, and the consultant studio (issue 8)."""

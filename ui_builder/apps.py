@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class UiBuilderConfig(AppConfig):
+    name = "ui_builder"

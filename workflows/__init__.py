@@ -1,0 +1,1 @@
+"""Approval processes, state machines, automations and the outbox (issue 7)."""
