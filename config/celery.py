@@ -16,6 +16,6 @@ app.autodiscover_tasks()
 @beat_init.connect
 def _verify_backing_services(**_kwargs) -> None:
     # Fail at start with a message naming the unreachable service, not at the first task.
-    from config.startup import verify_backing_services
+    from config.startup import exit_unless_backing_services
 
-    verify_backing_services()
+    exit_unless_backing_services()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.conf import settings
+import sys
+
 from django.db import connections
 
 
@@ -27,7 +28,7 @@ def check_database(alias: str = "default") -> None:
 def check_broker() -> None:
     from config.celery import app
 
-    url = settings.CELERY_BROKER_URL
+    url = app.conf.broker_url
     try:
         with app.connection_for_write() as connection:
             connection.ensure_connection(max_retries=1, timeout=3)
@@ -43,3 +44,12 @@ def check_broker() -> None:
 def verify_backing_services() -> None:
     check_database()
     check_broker()
+
+
+def exit_unless_backing_services() -> None:
+    """For process start-up hooks: print the problem and exit instead of starting half-broken."""
+    try:
+        verify_backing_services()
+    except BackingServiceUnavailable as error:
+        sys.stderr.write(f"Startup failed: {error}\n")
+        raise SystemExit(1) from error
