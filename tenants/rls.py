@@ -30,7 +30,8 @@ class EnableTenantIsolation(migrations.operations.base.Operation):
     """Enable and force RLS on a model's table with the tenant isolation policy.
 
     ``self_read_column`` names a user column whose rows that user may also *read* across tenants
-    (a user lists their own memberships before choosing a tenant); writes stay tenant-bound.
+    while no tenant is set (a user lists their own memberships before choosing a tenant); under
+    a tenant only that tenant's rows are visible, and writes are always tenant-bound.
     """
 
     reduces_to_sql = True
@@ -65,7 +66,7 @@ class EnableTenantIsolation(migrations.operations.base.Operation):
             column = schema_editor.quote_name(self.self_read_column)
             statements.append(
                 f"CREATE POLICY self_read ON {table} FOR SELECT "
-                f"USING ({column} = crm_current_user())"
+                f"USING (crm_current_tenant() IS NULL AND {column} = crm_current_user())"
             )
         for statement in statements:
             schema_editor.execute(statement)

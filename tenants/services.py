@@ -138,4 +138,4 @@ def memberships_of(user: User) -> list[Membership]:
 
 def membership_in(tenant: Tenant, user: User) -> Membership | None:
     with tenant_context(tenant, user=user):
-        return Membership.objects.filter(user=user, is_active=True).first()
+        return Membership.objects.filter(tenant=tenant, user=user, is_active=True).first()

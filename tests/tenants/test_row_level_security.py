@@ -181,3 +181,11 @@ def test_user_scope_cannot_write_memberships(acme, globex, add_member):
 def test_tenant_context_requires_a_tenant(db):
     with pytest.raises(ValueError, match="needs a tenant"), tenant_context(None):
         pass
+
+
+def test_under_a_tenant_a_user_sees_none_of_their_other_memberships(acme, globex, add_member):
+    rep = add_member(acme.tenant, "rep@example.test")
+    add_member(globex.tenant, "rep@example.test")
+    with tenant_context(acme.tenant, user=rep), connection.cursor() as cursor:
+        cursor.execute("SELECT tenant_id FROM tenants_membership WHERE user_id = %s", [rep.pk])
+        assert [row[0] for row in cursor.fetchall()] == [acme.tenant.pk]
