@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from django.conf import settings
 from django.db import connections
 
 
@@ -28,9 +29,9 @@ def check_database(alias: str = "default") -> None:
 def check_broker() -> None:
     from config.celery import app
 
-    url = app.conf.broker_url
+    url = settings.CELERY_BROKER_URL
     try:
-        with app.connection_for_write() as connection:
+        with app.connection_for_write(url) as connection:
             connection.ensure_connection(max_retries=1, timeout=3)
     except Exception as error:
         from config.database import redact

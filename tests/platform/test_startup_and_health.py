@@ -50,15 +50,9 @@ def test_healthz_reports_database_and_broker(db, client):
     assert response.json() == {"status": "ok", "database": {"ok": True}, "broker": {"ok": True}}
 
 
-def test_healthz_reports_an_unreachable_broker(db, client):
-    from config.celery import app
-
-    previous = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
-    try:
-        response = client.get("/healthz")
-    finally:
-        app.conf.broker_url = previous
+def test_healthz_reports_an_unreachable_broker(db, client, settings):
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    response = client.get("/healthz")
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "unavailable"

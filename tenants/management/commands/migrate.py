@@ -6,6 +6,7 @@ to the ``owner`` alias.
 
 from django.core.management.commands.migrate import Command as DjangoMigrate
 
+from tenants.database import ensure_database_exists
 from tenants.privileges import grant_runtime_privileges
 
 
@@ -13,6 +14,11 @@ class Command(DjangoMigrate):
     def add_arguments(self, parser):
         super().add_arguments(parser)
         parser.set_defaults(database="owner")
+
+    def execute(self, *args, **options):
+        if options.get("database", "owner") == "owner" and ensure_database_exists("owner"):
+            self.stdout.write("Created the database.")
+        return super().execute(*args, **options)
 
     def handle(self, *args, **options):
         super().handle(*args, **options)
