@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from tenants.context import tenant_context
 from tenants.models import Membership, Tenant, User
@@ -116,3 +117,7 @@ def celery_worker_queue(django_db_setup, django_db_blocker):
         except subprocess.TimeoutExpired:
             process.kill()
         log.unlink(missing_ok=True)
+        # The filesystem broker keeps a routing table per queue; drop this run's.
+        if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+            control = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["control_folder"])
+            (control / f"{queue}.exchange").unlink(missing_ok=True)
