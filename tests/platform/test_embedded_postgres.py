@@ -1,0 +1,58 @@
+"""The embedded PostgreSQL: several processes starting it at once share one server."""
+
+import subprocess
+import sys
+
+import psycopg2
+
+from config import embedded_db
+from tests.fixtures import ROOT
+
+START = """
+import sys
+from pathlib import Path
+from config.embedded_db import ensure_running
+server = ensure_running(Path(sys.argv[1]), database="crm", owner="crm_owner", app_user="crm_app")
+print(server.socket_dir, server.port)
+"""
+
+
+def test_concurrent_starts_share_one_server_with_the_roles_bootstrapped(tmp_path):
+    var_dir = tmp_path / "var"
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", START, str(var_dir)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    try:
+        outputs = [process.communicate(timeout=120) for process in processes]
+        assert [process.returncode for process in processes] == [0, 0, 0], outputs
+        assert len({out.strip() for out, _ in outputs}) == 1
+        server = embedded_db.status(var_dir)
+        assert server is not None
+        with psycopg2.connect(**server.connection_kwargs("crm_app", "crm")) as conn:
+            with conn.cursor() as cursor:
+                cursor.execute(
+                    "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+                )
+                assert cursor.fetchone() == (False, False)
+                cursor.execute(
+                    "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'crm'"
+                )
+                assert cursor.fetchone() == ("crm_owner",)
+        conn.close()
+    finally:
+        embedded_db.stop(var_dir)
+    assert embedded_db.status(var_dir) is None
+
+
+def test_platform_directory_is_not_a_python_package():
+    # A package named `platform` would shadow the standard library module.
+    assert not (ROOT / "platform" / "__init__.py").exists()
+    procfile = (ROOT / "platform" / "Procfile").read_text().splitlines()
+    assert [line.split(":", 1)[0] for line in procfile if line.strip()] == ["web", "worker", "beat"]
