@@ -7,4 +7,5 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="tenants:home", permanent=False)),
     path("healthz", healthz, name="healthz"),
     path("app/", include("tenants.urls")),
+    path("api/", include("api.urls")),
 ]

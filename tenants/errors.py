@@ -14,6 +14,7 @@ class TenantErrorCode(StrEnum):
     USER_PASSWORD_MISMATCH = "user_password_mismatch"
     TENANT_UNKNOWN = "tenant_unknown"
     TENANT_SUSPENDED = "tenant_suspended"
+    NOT_A_MEMBER = "not_a_member"
 
 
 class TenantError(Exception):

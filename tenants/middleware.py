@@ -16,7 +16,7 @@ TENANTLESS_PREFIXES = ("/healthz", "/static/")
 
 
 def error_response(request, code: TenantErrorCode, message: str, status: int):
-    if request.path.startswith("/graphql") or "application/json" in request.headers.get(
+    if request.path.startswith(("/graphql", "/api/")) or "application/json" in request.headers.get(
         "Accept", ""
     ):
         return JsonResponse({"errors": [{"code": code.value, "message": message}]}, status=status)
@@ -51,6 +51,13 @@ class TenantMiddleware:
         if user is not None:
             membership = membership_in(tenant, user)
             if membership is None:
+                if source == "token":
+                    return error_response(
+                        request,
+                        TenantErrorCode.NOT_A_MEMBER,
+                        f"The token's user is no longer a member of {tenant.name}.",
+                        status=401,
+                    )
                 if source == "host":
                     return error_response(
                         request,

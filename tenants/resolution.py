@@ -22,11 +22,17 @@ def slug_from_host(host: str) -> str | None:
 
 
 def resolve_tenant(request: HttpRequest) -> tuple[Tenant | None, str | None]:
-    """The request's tenant and where it came from (``"host"`` or ``"session"``).
+    """The request's tenant and where it came from (``"token"``, ``"host"`` or ``"session"``).
 
-    Raises ``TenantError(TENANT_UNKNOWN)`` for a subdomain that names no tenant.
+    An API token names its tenant; a subdomain that names no tenant, or another tenant than the
+    token's, raises ``TenantError(TENANT_UNKNOWN)``.
     """
     slug = slug_from_host(request.get_host())
+    token_tenant = getattr(request, "api_tenant", None)
+    if token_tenant is not None:
+        if slug is not None and slug != token_tenant.slug:
+            raise TenantError(TenantErrorCode.TENANT_UNKNOWN, f"No company is known as {slug!r}.")
+        return token_tenant, "token"
     if slug is not None:
         tenant = Tenant.objects.filter(slug=slug).first()
         if tenant is None:

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from api import views
+
+app_name = "api"
+
+urlpatterns = [
+    path("whoami", views.whoami, name="whoami"),
+]
