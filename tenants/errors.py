@@ -9,6 +9,7 @@ class TenantErrorCode(StrEnum):
     SLUG_TAKEN = "slug_taken"
     NAME_REQUIRED = "name_required"
     PACK_INVALID = "pack_invalid"
+    PACK_UNKNOWN = "pack_unknown"
     EMAIL_INVALID = "email_invalid"
     PASSWORD_WEAK = "password_weak"
     USER_PASSWORD_MISMATCH = "user_password_mismatch"

@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
+from metadata.errors import ConfigError
+from metadata.packs import apply_pack, available_packs
 from tenants.context import tenant_context, user_context
 from tenants.errors import TenantError, TenantErrorCode
 from tenants.models import Membership, Tenant, User
@@ -30,7 +32,6 @@ RESERVED_SLUGS = frozenset(
         "system",
     }
 )
-PACK_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 TENANT_ADMIN_ROLE = "tenant_admin"
 
 
@@ -57,9 +58,11 @@ def create_tenant(
     validate_slug(slug)
     if not (name or "").strip():
         raise TenantError(TenantErrorCode.NAME_REQUIRED, "The tenant needs a name.", field="name")
-    if not PACK_PATTERN.match(pack or ""):
+    if pack not in available_packs():
         raise TenantError(
-            TenantErrorCode.PACK_INVALID, f"Invalid pack name {pack!r}.", field="pack"
+            TenantErrorCode.PACK_UNKNOWN,
+            f"Unknown pack {pack!r}; available: {', '.join(available_packs())}.",
+            field="pack",
         )
     email = (admin_email or "").strip().lower()
     try:
@@ -96,6 +99,12 @@ def create_tenant(
             ) from error
         with tenant_context(tenant):
             Membership.objects.create(tenant=tenant, user=user, roles=[TENANT_ADMIN_ROLE])
+        try:
+            apply_pack(tenant, pack, user=user)
+        except ConfigError as error:  # a shipped pack that does not validate: a platform bug
+            raise TenantError(
+                TenantErrorCode.PACK_INVALID, error.details(), field="pack"
+            ) from error
     return tenant
 
 

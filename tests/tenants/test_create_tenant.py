@@ -86,14 +86,17 @@ def test_blank_name_is_refused(db):
     assert counts() == (0, 0)
 
 
-def test_malformed_pack_is_refused(db):
-    with pytest.raises(CommandError, match=r"\[pack_invalid\]"):
+@pytest.mark.parametrize("pack", ["../etc", "nope", ""])
+def test_unknown_pack_is_refused(db, pack):
+    with pytest.raises(
+        CommandError, match=r"\[pack_unknown\] Unknown pack .*available: crm, starter"
+    ):
         run(
             "acme",
             "--name",
             "Acme",
             "--pack",
-            "../etc",
+            pack,
             "--admin-email",
             "a@acme.test",
             "--admin-password",

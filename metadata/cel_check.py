@@ -1,0 +1,121 @@
+"""CEL expressions in the configuration: compiled once, checked against the field types.
+
+The ``common-expression-language`` package compiles and evaluates but has no type checker, so an
+expression is checked in two steps: every ``record.<field>`` it names must exist (found in the
+source with string literals removed), and it is evaluated against typed sample records whose
+booleans, numbers and dates take two sets of values, so that both sides of ``&&``, ``||`` and
+``?:`` run at least once. A type mismatch (a date compared with a string, text plus a number)
+fails in that evaluation with CEL's "no such overload" error, and the result must have the
+expected type.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import cel
+
+UTC = dt.UTC
+STRING_LITERAL = re.compile(r"""("([^"\\]|\\.)*"|'([^'\\]|\\.)*')""")
+RECORD_REFERENCE = re.compile(r"\brecord\.([A-Za-z_][A-Za-z0-9_]*)")
+# Fields every record has, whatever the configuration.
+SYSTEM_FIELD_SAMPLES: dict[str, Callable[[int], Any]] = {
+    "id": lambda v: [1, 2][v],
+    "version": lambda v: [1, 7][v],
+    "owner": lambda v: [1, 2][v],
+    "created_by": lambda v: [1, 2][v],
+    "updated_by": lambda v: [1, 2][v],
+    "created_at": lambda v: [
+        dt.datetime(2025, 1, 1, tzinfo=UTC),
+        dt.datetime(2031, 5, 5, tzinfo=UTC),
+    ][v],
+    "updated_at": lambda v: [
+        dt.datetime(2025, 1, 2, tzinfo=UTC),
+        dt.datetime(2031, 5, 6, tzinfo=UTC),
+    ][v],
+}
+SYSTEM_FIELDS = frozenset(SYSTEM_FIELD_SAMPLES)
+
+
+class ExpressionError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class CelType:
+    name: str
+
+    def accepts(self, value: Any) -> bool:
+        return CEL_TYPE_OF[self.name](value)
+
+
+CEL_TYPE_OF: dict[str, Callable[[Any], bool]] = {
+    "bool": lambda v: isinstance(v, bool),
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    # A decimal result may come out of integer arithmetic too.
+    "double": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "string": lambda v: isinstance(v, str),
+    "timestamp": lambda v: isinstance(v, dt.datetime),
+    "list": lambda v: isinstance(v, list),
+    "map": lambda v: isinstance(v, dict),
+}
+
+
+def type_name(value: Any) -> str:
+    for name in ("bool", "int", "double", "string", "timestamp", "list", "map"):
+        if CEL_TYPE_OF[name](value):
+            return name
+    return "null" if value is None else type(value).__name__
+
+
+def compile_expression(source: str) -> cel.Program:
+    try:
+        return cel.compile(source)
+    except (ValueError, RuntimeError) as error:
+        detail = str(error).splitlines()[0].replace(f"Failed to parse expression '{source}': ", "")
+        raise ExpressionError(f"does not compile: {detail}") from error
+
+
+def referenced_fields(source: str) -> set[str]:
+    return set(RECORD_REFERENCE.findall(STRING_LITERAL.sub('""', source)))
+
+
+def _first_sentence(error: Exception) -> str:
+    text = str(error).strip()
+    return text.split(". ")[0].rstrip(".")
+
+
+def check_expression(
+    source: str,
+    *,
+    field_samples: dict[str, Callable[[int], Any]],
+    expect: str | None,
+) -> cel.Program:
+    """Compile ``source`` and check it against the fields; ExpressionError says what is wrong.
+
+    ``field_samples`` maps each field key of the record to a function giving a sample CEL value
+    for variant 0 or 1.
+    """
+    program = compile_expression(source)
+    samples = {**SYSTEM_FIELD_SAMPLES, **field_samples}
+    unknown = sorted(referenced_fields(source) - set(samples))
+    if unknown:
+        raise ExpressionError(f"unknown field {unknown[0]!r} in record.{unknown[0]}")
+    for variant in (0, 1):
+        context = {
+            "record": {key: sample(variant) for key, sample in samples.items()},
+            "now": dt.datetime(2026, 6, 15, 12, 0, tzinfo=UTC),
+        }
+        try:
+            result = program.execute(context)
+        except ZeroDivisionError:
+            continue  # a runtime condition of the sample values, not a type error
+        except (TypeError, ValueError, KeyError, RuntimeError) as error:
+            raise ExpressionError(f"type error: {_first_sentence(error)}") from error
+        if expect is not None and not CEL_TYPE_OF[expect](result):
+            raise ExpressionError(f"must give a {expect}, but gives a {type_name(result)}")
+    return program

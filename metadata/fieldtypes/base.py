@@ -1,0 +1,126 @@
+"""The field-type registry: one small class per type, the only place that branches on types.
+
+A field type owns, for fields of its kind: the JSON Schema of its options (merged into
+``config.schema.json``), the meaning checks of those options, value validation and
+normalization to the stored JSON form, its CEL type and sample values (used to type-check
+expressions at publish), its filter operators, sortability, form widget and GraphQL type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from metadata.semantics import CheckContext
+
+
+class FieldValueError(ValueError):
+    """A value a field cannot hold; ``code`` is stable, ``message`` says why."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong in a configuration document, at a path such as ``entities[0].fields[2]``."""
+
+    path: str
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+# Filter operator groups (the query compiler implements them in the records issue).
+EQUALITY = ("eq", "ne", "in", "not_in", "is_null")
+ORDERED = (*EQUALITY, "lt", "lte", "gt", "gte", "between")
+TEXTUAL = (*EQUALITY, "contains", "starts_with")
+RELATIVE_DATES = (
+    "today",
+    "yesterday",
+    "tomorrow",
+    "this_week",
+    "last_week",
+    "this_month",
+    "last_month",
+    "this_quarter",
+    "this_year",
+    "last_n_days",
+    "next_n_days",
+)
+
+# CEL types, as the checker names them.
+CEL_STRING, CEL_INT, CEL_DOUBLE, CEL_BOOL = "string", "int", "double", "bool"
+CEL_TIMESTAMP, CEL_LIST, CEL_MAP = "timestamp", "list", "map"
+
+
+class FieldType:
+    key: ClassVar[str]
+    description: ClassVar[str]
+    option_schema: ClassVar[dict[str, Any]] = {}
+    required_options: ClassVar[tuple[str, ...]] = ()
+    cel_type: ClassVar[str] = CEL_STRING
+    filter_operators: ClassVar[tuple[str, ...]] = EQUALITY
+    sortable: ClassVar[bool] = True
+    widget: ClassVar[str] = "text"
+    graphql_type: ClassVar[str] = "String"
+    # Computed types (autonumber, formula, rollup) are never written by users.
+    computed: ClassVar[bool] = False
+    can_be_unique: ClassVar[bool] = False
+    can_be_indexed: ClassVar[bool] = True
+
+    def check_options(self, field: dict, path: str, ctx: CheckContext) -> Iterator[Problem]:
+        """Meaning checks beyond the JSON Schema (references, ranges); none by default."""
+        return iter(())
+
+    def normalize(self, value: Any, field: dict) -> Any:
+        """The stored JSON form of ``value``, or FieldValueError. ``None`` is handled by callers."""
+        raise NotImplementedError
+
+    def to_cel(self, stored: Any, field: dict) -> Any:
+        """The stored value as CEL sees it."""
+        return stored
+
+    def cel_result_type(self, field: dict) -> str:
+        return self.cel_type
+
+    def cel_sample(self, field: dict, variant: int) -> Any:
+        """A CEL value of this type; variants 0 and 1 differ so both branches get evaluated."""
+        raise NotImplementedError
+
+    def references(self, field: dict) -> set[str]:
+        """Keys of fields of the same entity this field is computed from."""
+        return set()
+
+
+class FieldTypeRegistry:
+    def __init__(self) -> None:
+        self._types: dict[str, FieldType] = {}
+
+    def register(self, cls: type[FieldType]) -> type[FieldType]:
+        if cls.key in self._types:
+            raise ValueError(f"field type {cls.key!r} is registered twice")
+        self._types[cls.key] = cls()
+        return cls
+
+    def get(self, key: str) -> FieldType:
+        return self._types[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._types
+
+    def keys(self) -> list[str]:
+        return list(self._types)
+
+    def items(self):
+        return self._types.items()
+
+
+field_types = FieldTypeRegistry()
+register = field_types.register

@@ -1,0 +1,171 @@
+"""Values the platform computes: autonumbers, formulas and rollups."""
+
+import re
+from typing import Any
+
+from metadata.cel_check import ExpressionError, referenced_fields
+from metadata.fieldtypes.base import (
+    CEL_BOOL,
+    CEL_DOUBLE,
+    CEL_INT,
+    CEL_STRING,
+    CEL_TIMESTAMP,
+    ORDERED,
+    TEXTUAL,
+    FieldType,
+    FieldValueError,
+    Problem,
+    register,
+)
+
+AUTONUMBER_TOKEN = re.compile(r"\{(YYYY|YY|MM|DD|0+)\}")
+FORMULA_RESULT_TYPES = {
+    "text": CEL_STRING,
+    "integer": CEL_INT,
+    "decimal": CEL_DOUBLE,
+    "boolean": CEL_BOOL,
+    "date": CEL_TIMESTAMP,
+    "datetime": CEL_TIMESTAMP,
+}
+ROLLUP_FUNCTIONS = ("count", "sum", "min", "max", "avg")
+
+
+class Computed(FieldType):
+    computed = True
+    widget = "readonly"
+
+    def normalize(self, value: Any, field: dict) -> Any:
+        raise FieldValueError("read_only", "this value is computed and cannot be written")
+
+
+@register
+class Autonumber(Computed):
+    key = "autonumber"
+    description = "A number issued once per record from a pattern such as Q-{YYYY}-{0000}."
+    option_schema = {
+        "pattern": {"type": "string", "minLength": 1, "maxLength": 64},
+        "start": {"type": "integer", "minimum": 0},
+    }
+    required_options = ("pattern",)
+    filter_operators = TEXTUAL
+    can_be_unique = True
+
+    def check_options(self, field, path, ctx):
+        counters = [t for t in AUTONUMBER_TOKEN.findall(field["pattern"]) if t.startswith("0")]
+        if len(counters) != 1:
+            yield Problem(
+                f"{path}.pattern",
+                "invalid_pattern",
+                "the pattern needs exactly one counter such as {0000}",
+            )
+        leftover = AUTONUMBER_TOKEN.sub("", field["pattern"])
+        if "{" in leftover or "}" in leftover:
+            yield Problem(
+                f"{path}.pattern",
+                "invalid_pattern",
+                "unknown token in the pattern; use {YYYY} {YY} {MM} {DD} {0000}",
+            )
+
+    def cel_sample(self, field, variant):
+        return ["Q-2025-0001", "Q-2030-0420"][variant]
+
+
+@register
+class Formula(Computed):
+    key = "formula"
+    description = "A value computed by a CEL expression over the record's other fields."
+    option_schema = {
+        "expression": {"type": "string", "minLength": 1},
+        "result_type": {"enum": list(FORMULA_RESULT_TYPES)},
+        "scale": {"type": "integer", "minimum": 0, "maximum": 12},
+    }
+    required_options = ("expression", "result_type")
+    filter_operators = ORDERED
+
+    def cel_result_type(self, field):
+        return FORMULA_RESULT_TYPES[field["result_type"]]
+
+    def check_options(self, field, path, ctx):
+        try:
+            ctx.check_cel(field["expression"], expect=self.cel_result_type(field))
+        except ExpressionError as error:
+            yield Problem(f"{path}.expression", "invalid_expression", str(error))
+
+    def references(self, field):
+        return referenced_fields(field["expression"])
+
+    def cel_sample(self, field, variant):
+        from metadata.fieldtypes.base import field_types
+
+        # Result types are named after the field types whose values they hold.
+        return field_types.get(field["result_type"]).cel_sample({}, variant)
+
+
+@register
+class Rollup(Computed):
+    key = "rollup"
+    description = (
+        "count, sum, min, max or avg of a field of the records that point here "
+        "through a lookup, with an optional CEL filter."
+    )
+    option_schema = {
+        "source": {"$ref": "#/$defs/key"},
+        "via": {"$ref": "#/$defs/key"},
+        "function": {"enum": list(ROLLUP_FUNCTIONS)},
+        "field": {"$ref": "#/$defs/key"},
+        "filter": {"type": "string", "minLength": 1},
+    }
+    required_options = ("source", "via", "function")
+    filter_operators = ORDERED
+
+    def cel_result_type(self, field):
+        return CEL_INT if field["function"] == "count" else CEL_DOUBLE
+
+    def check_options(self, field, path, ctx):
+        source = ctx.entities.get(field["source"])
+        if source is None:
+            yield Problem(
+                f"{path}.source",
+                "unknown_entity",
+                f"the source entity {field['source']!r} does not exist",
+            )
+            return
+        source_fields = {f["key"]: f for f in source.get("fields", [])}
+        via = source_fields.get(field["via"])
+        if via is None or via["type"] != "lookup" or via.get("target") != ctx.entity["key"]:
+            yield Problem(
+                f"{path}.via",
+                "invalid_rollup_path",
+                f"{field['source']}.{field['via']} is not a lookup to {ctx.entity['key']}",
+            )
+        if field["function"] != "count":
+            aggregated = source_fields.get(field.get("field", ""))
+            if aggregated is None:
+                yield Problem(
+                    f"{path}.field",
+                    "unknown_field",
+                    f"{field['function']} needs a field of {field['source']}",
+                )
+            elif aggregated["type"] not in (
+                "integer",
+                "decimal",
+                "percent",
+                "currency",
+                "rollup",
+            ) and not (
+                aggregated["type"] == "formula"
+                and aggregated.get("result_type") in ("integer", "decimal")
+            ):
+                yield Problem(
+                    f"{path}.field",
+                    "not_numeric",
+                    f"{field['source']}.{aggregated['key']} is not numeric",
+                )
+        if field.get("filter"):
+            try:
+                ctx.check_cel(field["filter"], expect=CEL_BOOL, entity=source)
+            except ExpressionError as error:
+                yield Problem(f"{path}.filter", "invalid_expression", str(error))
+
+    def cel_sample(self, field, variant):
+        return [3, 12][variant] if field["function"] == "count" else [3.5, 1200.0][variant]

@@ -1,0 +1,218 @@
+"""Drafts, publishing, rollback: the only code that writes configuration versions.
+
+Publishing checks, in order, the JSON Schema, the document's meaning, and the impact report;
+it writes nothing when a step fails, and otherwise creates the next immutable version in one
+transaction (the active version is always the highest number).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+
+import structlog
+from django.db import connection
+from django.db.models import Max
+
+from metadata.diff import diff_documents, is_empty
+from metadata.errors import ConfigError, ConfigErrorCode
+from metadata.impact import STRATEGIES, ImpactReport, impact_report
+from metadata.models import ConfigDraft, ConfigVersion
+from metadata.semantics import validate_document
+from tenants.context import tenant_context
+
+logger = structlog.get_logger("crm.config")
+
+
+def parse_document(text: str) -> dict:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ConfigError(
+            ConfigErrorCode.INVALID_JSON,
+            f"Malformed JSON at line {error.lineno}, column {error.colno}: {error.msg}",
+        ) from error
+    if not isinstance(document, dict):
+        raise ConfigError(ConfigErrorCode.INVALID_JSON, "The configuration must be a JSON object.")
+    return document
+
+
+def _lock_configuration(tenant) -> None:
+    # Serializes saves and publishes of one tenant's configuration.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('crm.config'), %s)", [tenant.pk])
+
+
+def active_version(tenant) -> ConfigVersion | None:
+    with tenant_context(tenant):
+        return ConfigVersion.objects.order_by("-number").first()
+
+
+def get_version(tenant, number: int) -> ConfigVersion:
+    with tenant_context(tenant):
+        version = ConfigVersion.objects.filter(number=number).first()
+    if version is None:
+        raise ConfigError(
+            ConfigErrorCode.VERSION_UNKNOWN, f"The tenant {tenant.slug} has no version {number}."
+        )
+    return version
+
+
+def get_draft(tenant) -> ConfigDraft | None:
+    with tenant_context(tenant):
+        return ConfigDraft.objects.filter().first()
+
+
+def draft_has_changes(draft: ConfigDraft | None, active: ConfigVersion | None) -> bool:
+    if draft is None:
+        return False
+    return active is None or draft.document != active.document
+
+
+def save_draft(
+    tenant, document: dict, *, user=None, etag: str | None = None, overwrite: bool = False
+) -> ConfigDraft:
+    """Replace the tenant's draft.
+
+    ``etag`` is the draft's etag when the caller read it; a different current etag means someone
+    saved in between and the save is refused. Without an etag, a draft that holds unpublished
+    changes is only replaced with ``overwrite``.
+    """
+    with tenant_context(tenant):
+        _lock_configuration(tenant)
+        draft = ConfigDraft.objects.filter().first()
+        active = ConfigVersion.objects.order_by("-number").first()
+        if draft is not None:
+            if etag is not None and etag != draft.etag:
+                raise ConfigError(
+                    ConfigErrorCode.ETAG_CONFLICT,
+                    f"The draft changed since you read it (now etag {draft.etag}, "
+                    f"saved by {draft.updated_by or 'the system'} at "
+                    f"{draft.updated_at:%Y-%m-%d %H:%M} UTC). Export it again and "
+                    "reapply your changes.",
+                )
+            if etag is None and not overwrite and draft_has_changes(draft, active):
+                raise ConfigError(
+                    ConfigErrorCode.ETAG_CONFLICT,
+                    "The draft holds unpublished changes by "
+                    f"{draft.updated_by or 'the system'}; pass its etag "
+                    f"({draft.etag}) to replace it knowingly, or overwrite it.",
+                )
+        else:
+            draft = ConfigDraft(tenant=tenant)
+        draft.document = document
+        draft.etag = uuid.uuid4().hex
+        draft.updated_by = user
+        draft.base_version = active.number if active else None
+        draft.save()
+        return draft
+
+
+@dataclass
+class PublishPreview:
+    problems: list
+    diff: dict
+    report: ImpactReport
+    based_on: int | None
+
+
+def preview(tenant, document: dict) -> PublishPreview:
+    """Validation, diff against the active version and impact report; writes nothing."""
+    problems = validate_document(document)
+    active = active_version(tenant)
+    old = active.document if active else None
+    diff = diff_documents(old, document)
+    report = impact_report(tenant, old, document, diff) if not problems else ImpactReport([])
+    return PublishPreview(problems, diff, report, active.number if active else None)
+
+
+def _check_strategies(strategies) -> frozenset[str]:
+    unknown = sorted(set(strategies) - set(STRATEGIES))
+    if unknown:
+        raise ConfigError(
+            ConfigErrorCode.STRATEGY_UNKNOWN,
+            f"Unknown strategy {unknown[0]!r}; use one of: {', '.join(STRATEGIES)}.",
+        )
+    return frozenset(strategies)
+
+
+def publish(
+    tenant,
+    *,
+    user=None,
+    strategies=(),
+    comment: str = "",
+    document: dict | None = None,
+    rollback_of: int | None = None,
+) -> ConfigVersion:
+    """Publish ``document`` (by default the draft) as the tenant's next version."""
+    strategies = _check_strategies(strategies)
+    with tenant_context(tenant):
+        _lock_configuration(tenant)
+        if document is None:
+            draft = ConfigDraft.objects.filter().first()
+            if draft is None:
+                raise ConfigError(
+                    ConfigErrorCode.NOTHING_TO_PUBLISH,
+                    f"The tenant {tenant.slug} has no draft to publish.",
+                )
+            document = draft.document
+        result = preview(tenant, document)
+        if result.problems:
+            raise ConfigError(
+                ConfigErrorCode.INVALID_CONFIG,
+                f"The configuration has {len(result.problems)} problem(s); nothing was published.",
+                problems=result.problems,
+            )
+        if result.based_on is not None and is_empty(result.diff):
+            raise ConfigError(
+                ConfigErrorCode.NOTHING_TO_PUBLISH,
+                f"The document equals the active version {result.based_on}.",
+            )
+        blocking = result.report.blocking(strategies)
+        if blocking:
+            raise ConfigError(
+                ConfigErrorCode.PUBLISH_BLOCKED,
+                f"Publishing needs {len(blocking)} decision(s); nothing was published.",
+                report=blocking,
+            )
+        number = (ConfigVersion.objects.aggregate(n=Max("number"))["n"] or 0) + 1
+        version = ConfigVersion.objects.create(
+            tenant=tenant,
+            number=number,
+            document=document,
+            published_by=user,
+            based_on=result.based_on,
+            rollback_of=rollback_of,
+            diff=result.diff,
+            impact=result.report.as_dict(),
+            strategies=sorted(strategies),
+            comment=comment,
+        )
+    logger.info(
+        "config.published",
+        tenant=tenant.slug,
+        version=number,
+        based_on=result.based_on,
+        rollback_of=rollback_of,
+        user=getattr(user, "email", None),
+        strategies=sorted(strategies),
+    )
+    return version
+
+
+def rollback(tenant, number: int, *, user=None, strategies=()) -> ConfigVersion:
+    """Publish the content of version ``number`` again, as a new version, through every check.
+
+    The draft is left as it is: a consultant's unpublished work is never thrown away.
+    """
+    old = get_version(tenant, number)
+    return publish(
+        tenant,
+        user=user,
+        strategies=strategies,
+        document=old.document,
+        rollback_of=number,
+        comment=f"rollback to version {number}",
+    )

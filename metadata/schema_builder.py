@@ -1,0 +1,155 @@
+"""Builds the configuration JSON Schema from the field-type registry.
+
+``metadata/schema/config.schema.json`` is this function's output, committed so that editors,
+docs and integrators can read it; a test fails when the file and the registry disagree
+(``python manage.py config schema --write`` refreshes it).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from metadata.fieldtypes import field_types
+
+SCHEMA_PATH = Path(__file__).parent / "schema" / "config.schema.json"
+LOCALES = ["en", "zh-Hans"]
+KEY_PATTERN = "^[a-z][a-z0-9_]{0,62}$"
+
+COMMON_FIELD_OPTIONS = {
+    "key": {"$ref": "#/$defs/key", "description": "API name, snake_case, stable once published."},
+    "type": {"enum": None, "description": "The field type."},
+    "label": {"$ref": "#/$defs/label"},
+    "help": {"$ref": "#/$defs/label"},
+    "required": {"type": "boolean"},
+    "unique": {"type": "boolean"},
+    "indexed": {"type": "boolean"},
+    "searchable": {"type": "boolean"},
+    "read_only": {"type": "boolean"},
+    "default": {
+        "description": 'A literal value, or {"cel": "expression"} computed at creation.',
+    },
+    "renamed_from": {
+        "$ref": "#/$defs/key",
+        "description": "The key this field had in the active version: a rename, not a removal.",
+    },
+}
+
+
+def field_schema() -> dict:
+    branches = []
+    for key, field_type in field_types.items():
+        then: dict = {"properties": dict(field_type.option_schema)}
+        if field_type.required_options:
+            then["required"] = list(field_type.required_options)
+        branches.append(
+            {"if": {"properties": {"type": {"const": key}}, "required": ["type"]}, "then": then}
+        )
+    common = dict(COMMON_FIELD_OPTIONS)
+    common["type"] = {**common["type"], "enum": field_types.keys()}
+    return {
+        "type": "object",
+        "required": ["key", "type"],
+        "properties": common,
+        "allOf": branches,
+        "unevaluatedProperties": False,
+    }
+
+
+def open_section(description: str, extra_required: tuple[str, ...] = ()) -> dict:
+    """Roles, layouts and workflows: their engines come later, so they stay open to extension."""
+    return {
+        "type": "array",
+        "description": description,
+        "items": {
+            "type": "object",
+            "required": ["key", *extra_required],
+            "properties": {
+                "key": {"$ref": "#/$defs/key"},
+                "label": {"$ref": "#/$defs/label"},
+                "entity": {"$ref": "#/$defs/key"},
+            },
+        },
+    }
+
+
+def build_schema() -> dict:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://crm-platform.example/schemas/config.schema.json",
+        "title": "Tenant configuration",
+        "description": "One tenant's CRM: entities, fields, rules, roles, layouts, workflows.",
+        "type": "object",
+        "required": ["format", "locales", "entities"],
+        "properties": {
+            "format": {"const": 1},
+            "locales": {
+                "type": "array",
+                "items": {"enum": LOCALES},
+                "minItems": 1,
+                "uniqueItems": True,
+            },
+            "entities": {"type": "array", "items": {"$ref": "#/$defs/entity"}},
+            "roles": open_section("Role permissions (engine: the permissions issue)."),
+            "layouts": open_section("Forms, lists, kanban and calendar views.", ("entity",)),
+            "workflows": open_section(
+                "Approval processes, state machines, automations.", ("entity",)
+            ),
+        },
+        "additionalProperties": False,
+        "$defs": {
+            "key": {"type": "string", "pattern": KEY_PATTERN},
+            "label": {
+                "type": "object",
+                "propertyNames": {"enum": LOCALES},
+                "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 200},
+                "minProperties": 1,
+            },
+            "entity": {
+                "type": "object",
+                "required": ["key", "plural_key", "label", "fields"],
+                "properties": {
+                    "key": {"$ref": "#/$defs/key"},
+                    "plural_key": {"$ref": "#/$defs/key"},
+                    "label": {"$ref": "#/$defs/label"},
+                    "plural_label": {"$ref": "#/$defs/label"},
+                    "title_field": {"$ref": "#/$defs/key"},
+                    "icon": {"type": "string", "maxLength": 64},
+                    "track_history": {"type": "boolean"},
+                    "duplicate_check": {
+                        "type": "array",
+                        "items": {"$ref": "#/$defs/key"},
+                        "uniqueItems": True,
+                    },
+                    "renamed_from": {"$ref": "#/$defs/key"},
+                    "fields": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/field"}},
+                    "validations": {"type": "array", "items": {"$ref": "#/$defs/validation"}},
+                },
+                "additionalProperties": False,
+            },
+            "field": field_schema(),
+            "validation": {
+                "type": "object",
+                "required": ["key", "rule", "message"],
+                "properties": {
+                    "key": {"$ref": "#/$defs/key"},
+                    "rule": {
+                        "type": "string",
+                        "minLength": 1,
+                        "description": "A CEL expression over `record` that must hold.",
+                    },
+                    "message": {"$ref": "#/$defs/label"},
+                    "fields": {"type": "array", "items": {"$ref": "#/$defs/key"}},
+                },
+                "additionalProperties": False,
+            },
+        },
+    }
+
+
+def schema_text() -> str:
+    return json.dumps(build_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+def load_schema() -> dict:
+    return json.loads(SCHEMA_PATH.read_text())

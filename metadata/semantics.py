@@ -1,0 +1,303 @@
+"""Validation of a configuration document: the JSON Schema first, then its meaning.
+
+Every problem names its path in the document (``entities[2].fields[5].expression: …``), so a
+consultant can find it. Nothing here writes: publishing calls :func:`validate_document` and stops
+at the first list that is not empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+import jsonschema
+
+from metadata.cel_check import SYSTEM_FIELDS, ExpressionError, check_expression
+from metadata.fieldtypes import Problem, field_types
+from metadata.fieldtypes.base import FieldValueError
+from metadata.schema_builder import build_schema
+
+RESERVED_FIELD_KEYS = SYSTEM_FIELDS | {"tenant", "tenant_id", "deleted_at", "team"}
+
+
+def format_path(parts) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+@cache
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(build_schema())
+
+
+def schema_problems(document: Any) -> list[Problem]:
+    errors = sorted(_validator().iter_errors(document), key=lambda e: list(map(str, e.path)))
+    problems, seen = [], set()
+    for error in errors:
+        problem = Problem(format_path(error.absolute_path), "schema", error.message)
+        if (problem.path, problem.message) not in seen:
+            seen.add((problem.path, problem.message))
+            problems.append(problem)
+    return problems
+
+
+class CheckContext:
+    """What meaning checks need to know about the document being checked."""
+
+    def __init__(self, document: dict):
+        self.document = document
+        self.entities: dict[str, dict] = {}
+        for entity in document.get("entities", []):
+            self.entities.setdefault(entity["key"], entity)
+        self.entity_keys = set(self.entities)
+        self.entity: dict = {}
+
+    def field_samples(self, entity: dict) -> dict:
+        samples = {}
+        for field in entity.get("fields", []):
+            if field["type"] in field_types:
+                field_type = field_types.get(field["type"])
+                samples[field["key"]] = lambda variant, t=field_type, f=field: t.cel_sample(
+                    f, variant
+                )
+        return samples
+
+    def check_cel(self, source: str, *, expect: str | None, entity: dict | None = None):
+        return check_expression(
+            source, field_samples=self.field_samples(entity or self.entity), expect=expect
+        )
+
+
+def duplicates(items: list[dict], key: str, path: str, what: str) -> Iterator[Problem]:
+    seen: set = set()
+    for index, item in enumerate(items):
+        value = item.get(key)
+        if value in seen:
+            yield Problem(
+                f"{path}[{index}].{key}", "duplicate_key", f"the {what} {value!r} is defined twice"
+            )
+        seen.add(value)
+
+
+def check_entities(ctx: CheckContext) -> Iterator[Problem]:
+    entities = ctx.document.get("entities", [])
+    yield from duplicates(entities, "key", "entities", "entity")
+    names: dict[str, str] = {}
+    for index, entity in enumerate(entities):
+        for attribute in ("key", "plural_key"):
+            name = entity[attribute]
+            if name in names and names[name] != f"entities[{index}]":
+                if attribute == "key" and names[name].endswith(".key"):
+                    continue  # already reported as a duplicate entity
+                yield Problem(
+                    f"entities[{index}].{attribute}",
+                    "name_clash",
+                    f"{name!r} is already used as {names[name]}",
+                )
+            names.setdefault(name, f"entities[{index}].{attribute}")
+        ctx.entity = entity
+        yield from check_entity(ctx, entity, f"entities[{index}]")
+
+
+def check_entity(ctx: CheckContext, entity: dict, path: str) -> Iterator[Problem]:
+    fields = entity.get("fields", [])
+    keys = {field["key"] for field in fields}
+    yield from duplicates(fields, "key", f"{path}.fields", "field")
+    for attribute in ("title_field",):
+        if entity.get(attribute) and entity[attribute] not in keys:
+            yield Problem(
+                f"{path}.{attribute}",
+                "unknown_field",
+                f"{entity[attribute]!r} is not a field of {entity['key']}",
+            )
+    for index, key in enumerate(entity.get("duplicate_check", [])):
+        if key not in keys:
+            yield Problem(
+                f"{path}.duplicate_check[{index}]",
+                "unknown_field",
+                f"{key!r} is not a field of {entity['key']}",
+            )
+    for index, field in enumerate(fields):
+        yield from check_field(ctx, field, f"{path}.fields[{index}]")
+    validations = entity.get("validations", [])
+    yield from duplicates(validations, "key", f"{path}.validations", "validation rule")
+    for index, rule in enumerate(validations):
+        rule_path = f"{path}.validations[{index}]"
+        try:
+            ctx.check_cel(rule["rule"], expect="bool")
+        except ExpressionError as error:
+            yield Problem(f"{rule_path}.rule", "invalid_expression", str(error))
+        for field_index, key in enumerate(rule.get("fields", [])):
+            if key not in keys | SYSTEM_FIELDS:
+                yield Problem(
+                    f"{rule_path}.fields[{field_index}]",
+                    "unknown_field",
+                    f"{key!r} is not a field of {entity['key']}",
+                )
+
+
+def check_field(ctx: CheckContext, field: dict, path: str) -> Iterator[Problem]:
+    field_type = field_types.get(field["type"])
+    if field["key"] in RESERVED_FIELD_KEYS:
+        yield Problem(
+            f"{path}.key",
+            "reserved_key",
+            f"{field['key']!r} is reserved for a field every record has",
+        )
+    if field.get("unique") and not field_type.can_be_unique:
+        yield Problem(
+            f"{path}.unique", "not_supported", f"a {field['type']} field cannot be unique"
+        )
+    if field.get("indexed") and not field_type.can_be_indexed:
+        yield Problem(
+            f"{path}.indexed", "not_supported", f"a {field['type']} field cannot be indexed"
+        )
+    if field_type.computed:
+        for option in ("required", "default"):
+            if field.get(option) not in (None, False):
+                yield Problem(
+                    f"{path}.{option}",
+                    "not_supported",
+                    f"a {field['type']} field is computed: it takes no {option}",
+                )
+    yield from field_type.check_options(field, path, ctx)
+    if "default" in field and not field_type.computed:
+        yield from check_default(ctx, field, field_type, path)
+
+
+def check_default(ctx, field, field_type, path) -> Iterator[Problem]:
+    default = field["default"]
+    if isinstance(default, dict) and set(default) == {"cel"}:
+        try:
+            ctx.check_cel(default["cel"], expect=field_type.cel_result_type(field))
+        except ExpressionError as error:
+            yield Problem(f"{path}.default.cel", "invalid_expression", str(error))
+        return
+    try:
+        field_type.normalize(default, field)
+    except FieldValueError as error:
+        yield Problem(f"{path}.default", "invalid_default", error.message)
+
+
+def check_cycles(ctx: CheckContext) -> Iterator[Problem]:
+    """Formulas and rollups may not depend on themselves, directly or through others."""
+    graph: dict[str, set[str]] = {}
+    paths: dict[str, str] = {}
+    for e_index, entity in enumerate(ctx.document.get("entities", [])):
+        for f_index, field in enumerate(entity.get("fields", [])):
+            node = f"{entity['key']}.{field['key']}"
+            paths[node] = f"entities[{e_index}].fields[{f_index}]"
+            field_type = field_types.get(field["type"])
+            edges = {f"{entity['key']}.{key}" for key in field_type.references(field)}
+            if field["type"] == "rollup":
+                edges |= {f"{field['source']}.{field[k]}" for k in ("field", "via") if k in field}
+            graph[node] = edges
+    state: dict[str, int] = {}
+    reported: set[frozenset] = set()
+
+    def visit(node: str, stack: list[str]) -> Iterator[Problem]:
+        state[node] = 1
+        for target in sorted(graph.get(node, ())):
+            if state.get(target) == 1:
+                cycle = stack[stack.index(target) :] + [target]
+                if frozenset(cycle) not in reported:
+                    reported.add(frozenset(cycle))
+                    yield Problem(
+                        paths[target],
+                        "cycle",
+                        "computed fields depend on themselves: " + " → ".join(cycle),
+                    )
+            elif state.get(target) is None and target in graph:
+                yield from visit(target, [*stack, target])
+        state[node] = 2
+
+    for node in sorted(graph):
+        if state.get(node) is None:
+            yield from visit(node, [node])
+
+
+def check_references(ctx: CheckContext) -> Iterator[Problem]:
+    """Roles, layouts and workflows: unique keys, and every entity and field they name exists."""
+    for section in ("roles", "layouts", "workflows"):
+        items = ctx.document.get(section, [])
+        yield from duplicates(items, "key", section, section[:-1])
+        for index, item in enumerate(items):
+            path = f"{section}[{index}]"
+            entity = ctx.entities.get(item.get("entity")) if item.get("entity") else None
+            if item.get("entity") and entity is None:
+                yield Problem(
+                    f"{path}.entity",
+                    "unknown_entity",
+                    f"the entity {item['entity']!r} does not exist",
+                )
+                continue
+            if section == "roles":
+                for key in item.get("entities") or {}:
+                    if key not in ctx.entity_keys:
+                        yield Problem(
+                            f"{path}.entities.{key}",
+                            "unknown_entity",
+                            f"the entity {key!r} does not exist",
+                        )
+            elif entity is not None:
+                yield from check_field_mentions(item, path, entity)
+
+
+def check_field_mentions(node: Any, path: str, entity: dict) -> Iterator[Problem]:
+    """Every ``"field": key`` and ``"fields": [keys]`` inside a layout or workflow must exist."""
+    fields = {f["key"]: f for f in entity.get("fields", [])} | dict.fromkeys(SYSTEM_FIELDS)
+    if isinstance(node, dict):
+        for name, value in node.items():
+            child = f"{path}.{name}"
+            if name == "field" and isinstance(value, str) and value not in fields:
+                yield Problem(
+                    child, "unknown_field", f"{value!r} is not a field of {entity['key']}"
+                )
+            elif name == "fields" and isinstance(value, list):
+                for index, key in enumerate(value):
+                    if isinstance(key, str) and key not in fields:
+                        yield Problem(
+                            f"{child}[{index}]",
+                            "unknown_field",
+                            f"{key!r} is not a field of {entity['key']}",
+                        )
+                    else:
+                        yield from check_field_mentions(key, f"{child}[{index}]", entity)
+            else:
+                yield from check_field_mentions(value, child, entity)
+        yield from check_state_values(node, path, fields)
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from check_field_mentions(item, f"{path}[{index}]", entity)
+
+
+def check_state_values(node: dict, path: str, fields: dict) -> Iterator[Problem]:
+    """A state machine's ``from``/``to`` states must be options of its choice field."""
+    field = fields.get(node.get("field")) if isinstance(node.get("field"), str) else None
+    if not field or field.get("type") != "choice" or "transitions" not in node:
+        return
+    values = {option["value"] for option in field.get("options", [])}
+    for index, transition in enumerate(node.get("transitions") or []):
+        if not isinstance(transition, dict):
+            continue
+        for end in ("from", "to"):
+            states = transition.get(end)
+            for state in states if isinstance(states, list) else [states]:
+                if state is not None and state != "*" and state not in values:
+                    yield Problem(
+                        f"{path}.transitions[{index}].{end}",
+                        "unknown_state",
+                        f"{state!r} is not an option of {field['key']}",
+                    )
+
+
+def validate_document(document: Any) -> list[Problem]:
+    """All problems of a document; an empty list means it can be published."""
+    problems = schema_problems(document)
+    if problems:
+        return problems
+    ctx = CheckContext(document)
+    return [*check_entities(ctx), *check_cycles(ctx), *check_references(ctx)]
