@@ -9,7 +9,11 @@ ENTITY_PARTS = ("fields", "validations")
 
 
 def _by_key(items: list[dict]) -> dict[str, dict]:
-    return {item["key"]: item for item in items or [] if isinstance(item, dict) and "key" in item}
+    return {
+        item["key"]: item
+        for item in items or []
+        if isinstance(item, dict) and isinstance(item.get("key"), str)
+    }
 
 
 def _option_changes(old: dict, new: dict, ignore: tuple[str, ...]) -> dict:

@@ -8,6 +8,7 @@ transaction (the active version is always the highest number).
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from dataclasses import dataclass
 
@@ -25,9 +26,13 @@ from tenants.context import tenant_context
 logger = structlog.get_logger("crm.config")
 
 
+def _refuse_constant(name: str):
+    raise json.JSONDecodeError(f"{name} is not valid JSON", name, 0)
+
+
 def parse_document(text: str) -> dict:
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:
         raise ConfigError(
             ConfigErrorCode.INVALID_JSON,
@@ -36,6 +41,41 @@ def parse_document(text: str) -> dict:
     if not isinstance(document, dict):
         raise ConfigError(ConfigErrorCode.INVALID_JSON, "The configuration must be a JSON object.")
     return document
+
+
+def _unstorable(node, path: str = "") -> tuple[str, str] | None:
+    """The path and reason of a value PostgreSQL's jsonb cannot store (a NUL character, a
+    number that is not finite), or None."""
+    if isinstance(node, str):
+        return (path, "contains a NUL character (\\u0000)") if "\x00" in node else None
+    if isinstance(node, float) and not math.isfinite(node):
+        return path, f"holds {node}, not a finite number"
+    items = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else ()
+    )
+    for key, value in items:
+        if isinstance(key, str) and "\x00" in key:
+            return (f"{path}.{key!r}" if path else repr(key)), "has a NUL character in its name"
+        child = f"{path}[{key}]" if isinstance(key, int) else (f"{path}.{key}" if path else key)
+        found = _unstorable(value, child)
+        if found is not None:
+            return found
+    return None
+
+
+def check_storable(document: dict) -> None:
+    if not isinstance(document, dict):
+        raise ConfigError(ConfigErrorCode.INVALID_JSON, "The configuration must be a JSON object.")
+    found = _unstorable(document)
+    if found is not None:
+        path, reason = found
+        raise ConfigError(
+            ConfigErrorCode.INVALID_JSON, f"{path}: {reason}, which cannot be stored."
+        )
 
 
 def _lock_configuration(tenant) -> None:
@@ -79,6 +119,7 @@ def save_draft(
     saved in between and the save is refused. Without an etag, a draft that holds unpublished
     changes is only replaced with ``overwrite``.
     """
+    check_storable(document)
     with tenant_context(tenant):
         _lock_configuration(tenant)
         draft = ConfigDraft.objects.filter().first()
@@ -122,9 +163,11 @@ def preview(tenant, document: dict) -> PublishPreview:
     problems = validate_document(document)
     active = active_version(tenant)
     old = active.document if active else None
+    based_on = active.number if active else None
+    if problems:  # a diff and an impact only mean something for a valid document
+        return PublishPreview(problems, {}, ImpactReport([]), based_on)
     diff = diff_documents(old, document)
-    report = impact_report(tenant, old, document, diff) if not problems else ImpactReport([])
-    return PublishPreview(problems, diff, report, active.number if active else None)
+    return PublishPreview([], diff, impact_report(tenant, old, document, diff), based_on)
 
 
 def _check_strategies(strategies) -> frozenset[str]:
@@ -158,6 +201,7 @@ def publish(
                     f"The tenant {tenant.slug} has no draft to publish.",
                 )
             document = draft.document
+        check_storable(document)
         result = preview(tenant, document)
         if result.problems:
             raise ConfigError(

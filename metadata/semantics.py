@@ -35,13 +35,25 @@ def _validator() -> jsonschema.Draft202012Validator:
 
 def schema_problems(document: Any) -> list[Problem]:
     errors = sorted(_validator().iter_errors(document), key=lambda e: list(map(str, e.path)))
-    problems, seen = [], set()
-    for error in errors:
-        problem = Problem(format_path(error.absolute_path), "schema", error.message)
+    problems = [
+        Problem(format_path(error.absolute_path), error.validator, error.message)
+        for error in errors
+    ]
+    # A field whose type-specific branch failed also reports its options as "unevaluated";
+    # that is noise next to the real error at or below the same path.
+    explained = {p.path for p in problems if p.code != "unevaluatedProperties"}
+    problems = [
+        p
+        for p in problems
+        if p.code != "unevaluatedProperties"
+        or not any(path == p.path or path.startswith(p.path + ".") for path in explained)
+    ]
+    unique, seen = [], set()
+    for problem in problems:
         if (problem.path, problem.message) not in seen:
             seen.add((problem.path, problem.message))
-            problems.append(problem)
-    return problems
+            unique.append(Problem(problem.path, "schema", problem.message))
+    return unique
 
 
 class CheckContext:

@@ -53,6 +53,14 @@ def _apply(alias: str, scope: DatabaseScope | None) -> None:
         )
 
 
+def _covers(outer: DatabaseScope | None, scope: DatabaseScope) -> bool:
+    """The user only widens what is visible when no tenant is set, so a scope with the same
+    tenant covers a request for that tenant without a user."""
+    if outer is None or scope.tenant_id is None:
+        return outer == scope
+    return outer.tenant_id == scope.tenant_id and scope.user_id in (None, outer.user_id)
+
+
 def _pk(value) -> int | None:
     if value is None:
         return None
@@ -67,6 +75,11 @@ def database_scope(*, tenant=None, user=None, using: str = "default") -> Iterato
     """
     scope = DatabaseScope(tenant_id=_pk(tenant), user_id=_pk(user))
     outer = _scope.get()
+    if _covers(outer, scope) and connections[using].in_atomic_block:
+        # Already inside this tenant's transaction (a service called from a request or task):
+        # no savepoint, no extra round trips.
+        yield
+        return
     with transaction.atomic(using=using):
         _apply(using, scope)
         token = _scope.set(scope)

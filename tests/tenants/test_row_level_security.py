@@ -189,3 +189,9 @@ def test_under_a_tenant_a_user_sees_none_of_their_other_memberships(acme, globex
     with tenant_context(acme.tenant, user=rep), connection.cursor() as cursor:
         cursor.execute("SELECT tenant_id FROM tenants_membership WHERE user_id = %s", [rep.pk])
         assert [row[0] for row in cursor.fetchall()] == [acme.tenant.pk]
+
+
+def test_inner_context_for_the_same_tenant_adds_no_round_trips(acme, django_assert_num_queries):
+    with tenant_context(acme.tenant, user=acme.admin):
+        with django_assert_num_queries(1), tenant_context(acme.tenant):
+            assert Membership.objects.count() == 1

@@ -1,0 +1,125 @@
+"""The consultant's round trip from the command line: export, edit, import, diff, publish,
+rollback; and the command's refusals."""
+
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from metadata.models import ConfigVersion
+from metadata.packs import load_pack
+from tenants.context import tenant_context
+
+
+def run(capsys, *args) -> str:
+    call_command("config", *args)
+    return capsys.readouterr().out
+
+
+@pytest.fixture
+def acme_config(make_tenant):
+    return make_tenant("acme", name="Acme Ltd").tenant
+
+
+def versions(tenant) -> list[int]:
+    with tenant_context(tenant):
+        return list(ConfigVersion.objects.values_list("number", flat=True))
+
+
+def test_export_edit_import_diff_publish_rollback(acme_config, capsys, tmp_path):
+    exported = json.loads(run(capsys, "export", "--tenant", "acme"))
+    assert exported == load_pack("crm")
+
+    exported["entities"][1]["fields"].append(
+        {"key": "wechat", "type": "text", "label": {"en": "WeChat", "zh-Hans": "微信"}}
+    )
+    edited = tmp_path / "config.json"
+    edited.write_text(json.dumps(exported, ensure_ascii=False))
+    call_command("config", "export", "--tenant", "acme", "--draft")
+    etag = capsys.readouterr().err.split()[1]
+
+    out = run(
+        capsys, "import", "--tenant", "acme", str(edited), "--etag", etag, "--as", "admin@acme.test"
+    )
+    assert "Saved the draft of acme" in out
+    assert "+ field contact.wechat" in out
+
+    assert run(capsys, "diff", "--tenant", "acme", "active", "draft").strip() == (
+        "+ field contact.wechat"
+    )
+    diff_json = json.loads(run(capsys, "diff", "--tenant", "acme", "active", "draft", "--json"))
+    assert diff_json["entities"]["changed"]["contact"]["fields"]["added"] == ["wechat"]
+
+    assert "Published version 2 of acme." in run(
+        capsys, "publish", "--tenant", "acme", "--as", "admin@acme.test"
+    )
+    assert "- field contact.wechat" in run(capsys, "diff", "--tenant", "acme", "2", "1")
+
+    blocked = pytest.raises(CommandError, match=r"\[publish_blocked\]")
+    with blocked:
+        call_command("config", "rollback", "--tenant", "acme", "1")
+    out = run(capsys, "rollback", "--tenant", "acme", "1", "--force", "remove-fields")
+    assert "Published version 3 of acme with the content of version 1." in out
+    assert versions(acme_config) == [1, 2, 3]
+    history = run(capsys, "history", "--tenant", "acme")
+    assert "rollback of 1" in history
+    assert "admin@acme.test" in history
+
+
+def test_dry_run_shows_the_impact_and_publishes_nothing(acme_config, capsys, tmp_path):
+    document = load_pack("crm")
+    document["entities"][1]["fields"].pop()  # contact.reports_to
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(document))
+    run(capsys, "import", "--tenant", "acme", str(path), "--overwrite")
+    out = run(capsys, "publish", "--tenant", "acme", "--dry-run")
+    assert "BLOCKING contact.reports_to: the field contact.reports_to is removed" in out
+    assert versions(acme_config) == [1]
+
+
+def test_import_of_malformed_json_is_refused(acme_config, tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text('{"format": 1,')
+    with pytest.raises(CommandError, match=r"\[invalid_json\] Malformed JSON at line 1"):
+        call_command("config", "import", "--tenant", "acme", str(path))
+
+
+def test_import_with_publish_of_an_invalid_document_keeps_the_active_version(acme_config, tmp_path):
+    document = load_pack("crm")
+    document["entities"][0]["fields"][0]["type"] = "hologram"
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(CommandError, match=r"entities\[0\]\.fields\[0\]\.type: 'hologram'"):
+        call_command("config", "import", "--tenant", "acme", str(path), "--publish", "--overwrite")
+    assert versions(acme_config) == [1]
+
+
+def test_validate_reports_problems_with_their_paths(acme_config, tmp_path, capsys):
+    document = load_pack("crm")
+    document["entities"][2]["fields"][5]["expression"] = "record.amount * 'x'"
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(CommandError, match=r"\[invalid_config\] 1 problem"):
+        call_command("config", "validate", "--tenant", "acme", str(path))
+    assert "entities[2].fields[5].expression: type error" in capsys.readouterr().out
+
+
+def test_unknown_tenant_file_version_and_user_are_refused(acme_config, tmp_path):
+    with pytest.raises(CommandError, match=r"\[tenant_unknown\]"):
+        call_command("config", "export", "--tenant", "nobody")
+    with pytest.raises(CommandError, match=r"Cannot read .*missing.json"):
+        call_command("config", "import", "--tenant", "acme", str(tmp_path / "missing.json"))
+    with pytest.raises(
+        CommandError,
+        match=r"\[version_unknown\] The tenant acme has no "
+        r"version 7",
+    ):
+        call_command("config", "export", "--tenant", "acme", "--version", "7")
+    with pytest.raises(CommandError, match=r"\[user_unknown\]"):
+        call_command("config", "publish", "--tenant", "acme", "--as", "who@x.test")
+
+
+def test_schema_command_prints_the_committed_schema(capsys):
+    from metadata.schema_builder import SCHEMA_PATH
+
+    assert run(capsys, "schema") == SCHEMA_PATH.read_text()
