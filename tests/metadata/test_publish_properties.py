@@ -85,11 +85,14 @@ def test_publish_applies_a_document_whole_or_not_at_all(make_tenant, document):
 
     tenant = Tenant.objects.filter(slug="prop").first() or make_tenant("prop").tenant
     before = active_version(tenant)
+    refusal, version = None, None
     try:
         save_draft(tenant, document, overwrite=True)
         version = publish(tenant, strategies=STRATEGIES)
     except ConfigError as error:
-        assert error.code in {"invalid_json", "invalid_config", "nothing_to_publish"}
+        refusal = error.code
+    if refusal is not None:
+        assert refusal in {"invalid_json", "invalid_config", "nothing_to_publish"}
         after = active_version(tenant)
         assert (after.number, after.document) == (before.number, before.document)
     else:
