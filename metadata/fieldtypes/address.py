@@ -1,9 +1,11 @@
 """A postal address as one composite value."""
 
+import re
 from typing import Any
 
 from metadata.fieldtypes.base import CEL_MAP, FieldType, FieldValueError, register
 
+COUNTRY_CODE = re.compile(r"^[A-Za-z]{2}$")
 PARTS = ("street", "city", "state", "postal_code", "country")
 
 
@@ -27,13 +29,14 @@ class Address(FieldType):
         address = {}
         for part in PARTS:
             text = value.get(part)
-            if text is None or text == "":
+            if text is None:
                 continue
             if not isinstance(text, str) or len(text) > 200:
                 raise FieldValueError("invalid_part", f"{part} must be text of 200 characters")
-            address[part] = text.strip()
+            if text.strip():
+                address[part] = text.strip()
         country = address.get("country")
-        if country is not None and not (len(country) == 2 and country.isalpha()):
+        if country is not None and not COUNTRY_CODE.match(country):
             raise FieldValueError("invalid_country", "country must be a two-letter ISO code")
         if country:
             address["country"] = country.upper()

@@ -1,6 +1,7 @@
 """Numeric field types. Exact decimals are stored as JSON numbers (``numeric`` in jsonb)."""
 
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from typing import Any
 
 from metadata.fieldtypes.base import (
@@ -21,6 +22,11 @@ DECIMAL_OPTIONS = {
     "scale": {"type": "integer", "minimum": 0, "maximum": 12},
 }
 ISO_CURRENCY = {"type": "string", "pattern": "^[A-Z]{3}$"}
+ISO_CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
+# Wide enough for the largest precision an option allows (38) plus the scale.
+EXACT = Context(prec=60)
+# Beyond this magnitude no field's precision can hold a value: refuse before any arithmetic.
+MAX_ADJUSTED_EXPONENT = 40
 
 
 def check_bounds(field: dict, path: str):
@@ -41,7 +47,9 @@ def to_decimal(value: Any) -> Decimal:
         raise FieldValueError("invalid_number", f"{value!r} is not a number") from error
     if not number.is_finite():
         raise FieldValueError("invalid_number", f"{value!r} is not a finite number")
-    return number
+    if number and abs(number.adjusted()) > MAX_ADJUSTED_EXPONENT:
+        raise FieldValueError("out_of_range", f"{value!r} is out of range")
+    return number + 0 if number == 0 else number  # no negative zero
 
 
 def in_bounds(number, field: dict):
@@ -53,12 +61,21 @@ def in_bounds(number, field: dict):
 
 
 def quantize(number: Decimal, field: dict, default_scale: int) -> Decimal:
+    """Round to the field's scale (banker's rounding), then check precision and bounds, so a
+    value that rounds past a bound is refused."""
     scale = field.get("scale", default_scale)
     precision = field.get("precision", 18)
-    quantized = number.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_EVEN)
+    try:
+        quantized = number.quantize(
+            Decimal(1).scaleb(-scale), rounding=ROUND_HALF_EVEN, context=EXACT
+        )
+    except InvalidOperation as error:
+        raise FieldValueError("too_many_digits", f"at most {precision} digits in all") from error
     if len(quantized.as_tuple().digits) > precision and quantized != 0:
         raise FieldValueError("too_many_digits", f"at most {precision} digits in all")
-    return quantized
+    if quantized == 0:
+        quantized = abs(quantized)
+    return in_bounds(quantized, field)
 
 
 @register
@@ -103,7 +120,7 @@ class DecimalType(FieldType):
             yield Problem(f"{path}.scale", "scale_too_large", "scale must be less than precision")
 
     def normalize(self, value: Any, field: dict) -> Decimal:
-        return quantize(in_bounds(to_decimal(value), field), field, default_scale=2)
+        return quantize(to_decimal(value), field, default_scale=2)
 
     def to_cel(self, stored, field):
         return float(stored)
@@ -153,13 +170,13 @@ class Currency(FieldType):
         else:
             amount, code = value, None
         code = code or field.get("default_currency")
-        if not isinstance(code, str) or len(code) != 3 or not code.isalpha() or not code.isupper():
+        if not isinstance(code, str) or not ISO_CURRENCY_CODE.match(code):
             raise FieldValueError("invalid_currency", "a three-letter ISO 4217 code is needed")
         if field.get("currencies") and code not in field["currencies"]:
             raise FieldValueError(
                 "currency_not_allowed", f"{code} is not one of {', '.join(field['currencies'])}"
             )
-        number = quantize(in_bounds(to_decimal(amount), field), field, default_scale=2)
+        number = quantize(to_decimal(amount), field, default_scale=2)
         return {"amount": number, "currency": code}
 
     def to_cel(self, stored, field):

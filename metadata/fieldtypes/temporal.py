@@ -70,10 +70,17 @@ class DateTime(FieldType):
             )
         if value.tzinfo is None:
             raise FieldValueError("naive_datetime", "the date-time needs a time zone offset")
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        try:
+            utc = value.astimezone(UTC)
+        except OverflowError as error:
+            raise FieldValueError(
+                "out_of_range", "the date-time is outside years 1-9999 in UTC"
+            ) from error
+        # Fixed width (always microseconds) so that stored values sort as text in time order.
+        return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
     def to_cel(self, stored, field):
-        return dt.datetime.fromisoformat(stored)
+        return dt.datetime.fromisoformat(stored.replace("Z", "+00:00"))
 
     def cel_sample(self, field, variant):
         return [

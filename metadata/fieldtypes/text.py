@@ -22,6 +22,8 @@ class TextLike(FieldType):
     def normalize(self, value: Any, field: dict) -> str:
         if not isinstance(value, str):
             raise FieldValueError("invalid_type", f"expected text, got {type(value).__name__}")
+        if "\x00" in value:
+            raise FieldValueError("invalid_character", "text cannot hold a NUL character")
         text = self.clean(value.strip(), field)
         limit = field.get("max_length", self.default_max_length)
         if len(text) > limit:
@@ -90,7 +92,9 @@ class Email(TextLike):
         return ["a@example.com", "b@example.org"][variant]
 
 
-PHONE = re.compile(r"^\+?[0-9 ()./-]{5,30}(\s*(x|ext\.?)\s*[0-9]{1,6})?$", re.IGNORECASE)
+PHONE = re.compile(
+    r"^(?P<number>\+?[0-9 ()./-]{5,30}?)(\s*(x|ext\.?)\s*[0-9]{1,6})?$", re.IGNORECASE
+)
 
 
 @register
@@ -101,7 +105,8 @@ class Phone(TextLike):
     can_be_unique = True
 
     def clean(self, text: str, field: dict) -> str:
-        if not PHONE.match(text) or sum(ch.isdigit() for ch in text) < 5:
+        match = PHONE.match(text)
+        if not match or sum(ch.isdigit() for ch in match.group("number")) < 5:
             raise FieldValueError("invalid_phone", f"{text!r} is not a telephone number")
         return re.sub(r"\s+", " ", text)
 
