@@ -249,14 +249,48 @@ def publish(
 def rollback(tenant, number: int, *, user=None, strategies=()) -> ConfigVersion:
     """Publish the content of version ``number`` again, as a new version, through every check.
 
-    The draft is left as it is: a consultant's unpublished work is never thrown away.
+    Renames made since that version are declared in reverse (``renamed_from``), so values move
+    back instead of being dropped. The draft is left as it is: a consultant's unpublished work is
+    never thrown away.
     """
     old = get_version(tenant, number)
+    with tenant_context(tenant):
+        later = list(ConfigVersion.objects.filter(number__gt=number).order_by("number"))
+    document = reverse_renames(old.document, [version.diff for version in later])
     return publish(
         tenant,
         user=user,
         strategies=strategies,
-        document=old.document,
+        document=document,
         rollback_of=number,
         comment=f"rollback to version {number}",
     )
+
+
+def reverse_renames(document: dict, later_diffs: list[dict]) -> dict:
+    """``document`` with ``renamed_from`` set where later versions renamed its entities or
+    fields, so that publishing it again renames them back."""
+    entity_names = {e["key"]: e["key"] for e in document["entities"]}  # original -> current
+    field_names = {
+        (e["key"], f["key"]): f["key"] for e in document["entities"] for f in e["fields"]
+    }
+    for diff in later_diffs:
+        entities = diff.get("entities", {})
+        for rename in entities.get("renamed", []):
+            for original, current in entity_names.items():
+                if current == rename["from"]:
+                    entity_names[original] = rename["to"]
+        for entity_key, entry in entities.get("changed", {}).items():
+            for rename in entry.get("fields", {}).get("renamed", []):
+                for (entity, original), current in field_names.items():
+                    if entity_names[entity] == entity_key and current == rename["from"]:
+                        field_names[(entity, original)] = rename["to"]
+    document = json.loads(json.dumps(document))
+    for entity in document["entities"]:
+        if entity_names[entity["key"]] != entity["key"]:
+            entity["renamed_from"] = entity_names[entity["key"]]
+        for field in entity["fields"]:
+            current = field_names[(entity["key"], field["key"])]
+            if current != field["key"]:
+                field["renamed_from"] = current
+    return document

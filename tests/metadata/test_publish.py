@@ -276,3 +276,19 @@ def test_a_nul_character_is_refused_with_its_path(tenant):
         "entities[0].icon: contains a NUL character (\\u0000), which cannot be stored.",
     )
     assert get_draft(tenant).document == load_pack("crm")
+
+
+def test_rollback_renames_back_what_was_renamed_since(tenant):
+    def rename(document):
+        field(document, "account", "region").update(key="territory", renamed_from="region")
+
+    save_draft(tenant, edited(tenant, rename), overwrite=True)
+    publish(tenant, strategies=["breaking-api"])
+    with pytest.raises(ConfigError) as error:
+        rollback(tenant, 1)
+    assert [(i.code, i.path) for i in error.value.report] == [("field_renamed", "account.region")]
+    version = rollback(tenant, 1, strategies=["breaking-api"])
+    assert version.diff["entities"]["changed"]["account"]["fields"]["renamed"] == [
+        {"from": "territory", "to": "region"}
+    ]
+    assert field(version.document, "account", "region")["renamed_from"] == "territory"
