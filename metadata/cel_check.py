@@ -22,6 +22,7 @@ import cel
 UTC = dt.UTC
 STRING_LITERAL = re.compile(r"""("([^"\\]|\\.)*"|'([^'\\]|\\.)*')""")
 RECORD_REFERENCE = re.compile(r"\brecord\.([A-Za-z_][A-Za-z0-9_]*)")
+RECORD_INDEX = re.compile(r"""\brecord\[\s*(?:"([^"]*)"|'([^']*)')\s*\]""")
 # Fields every record has, whatever the configuration.
 SYSTEM_FIELD_SAMPLES: dict[str, Callable[[int], Any]] = {
     "id": lambda v: [1, 2][v],
@@ -81,12 +82,32 @@ def compile_expression(source: str) -> cel.Program:
 
 
 def referenced_fields(source: str) -> set[str]:
-    return set(RECORD_REFERENCE.findall(STRING_LITERAL.sub('""', source)))
+    """Field keys named as ``record.key`` or ``record["key"]`` (not inside other strings)."""
+    indexed = {double or single for double, single in RECORD_INDEX.findall(source)}
+    plain = RECORD_REFERENCE.findall(STRING_LITERAL.sub('""', RECORD_INDEX.sub("", source)))
+    return indexed | set(plain)
+
+
+def article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
+PYTHON_TO_CEL_NAMES = (
+    ("float", "double"),
+    ("str", "string"),
+    ("datetime", "timestamp"),
+    ("dict", "map"),
+    ("NoneType", "null"),
+)
 
 
 def _first_sentence(error: Exception) -> str:
-    text = str(error).strip()
-    return text.split(". ")[0].rstrip(".")
+    text = str(error).strip().split(". ")[0].rstrip(".")
+    if isinstance(error, KeyError):
+        return f"no key {text} in the map"
+    for python, cel_name in PYTHON_TO_CEL_NAMES:
+        text = re.sub(rf"\b{python}\b", cel_name, text)
+    return text
 
 
 def check_expression(
@@ -117,5 +138,8 @@ def check_expression(
         except (TypeError, ValueError, KeyError, RuntimeError) as error:
             raise ExpressionError(f"type error: {_first_sentence(error)}") from error
         if expect is not None and not CEL_TYPE_OF[expect](result):
-            raise ExpressionError(f"must give a {expect}, but gives a {type_name(result)}")
+            got = type_name(result)
+            raise ExpressionError(
+                f"must give {article(expect)} {expect}, but gives {article(got)} {got}"
+            )
     return program

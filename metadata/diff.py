@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 SECTIONS = ("roles", "layouts", "workflows")
@@ -89,7 +90,9 @@ def is_empty(diff: dict) -> bool:
 
 
 def _value(value: Any) -> str:
-    return "—" if value is None else repr(value) if not isinstance(value, str) else value
+    if value is None:
+        return "—"
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def diff_text(diff: dict) -> str:
@@ -122,5 +125,6 @@ def diff_text(diff: dict) -> str:
         part = diff[section]
         lines += [f"+ {noun} {k}" for k in part["added"]]
         lines += [f"- {noun} {k}" for k in part["removed"]]
+        lines += [f"> {noun} {r['from']} → {r['to']}" for r in part["renamed"]]
         lines += [f"~ {noun} {k}: {', '.join(options)}" for k, options in part["changed"].items()]
     return "\n".join(lines) if lines else "no differences"

@@ -100,6 +100,21 @@ def structural_items(old: dict | None, new: dict, diff: dict) -> list[ImpactItem
                 )
             )
         fields = entry["fields"]
+        for key in fields["added"]:
+            if (
+                new_fields[entity_key][key].get("required")
+                and "default" not in new_fields[entity_key][key]
+            ):
+                items.append(
+                    ImpactItem(
+                        "field_added_required",
+                        f"{entity_key}.{key}",
+                        f"the new field {entity_key}.{key} is required and has no default: "
+                        "integrators must send it, and existing records have no value",
+                        "breaking-api",
+                        breaks_api=True,
+                    )
+                )
         for key in fields["removed"]:
             items.append(
                 ImpactItem(
@@ -133,6 +148,27 @@ def structural_items(old: dict | None, new: dict, diff: dict) -> list[ImpactItem
                         f"{options['type']['to']}: values are converted in a background job",
                         "convert-types",
                         breaks_api=True,
+                    )
+                )
+            if "target" in options:
+                items.append(
+                    ImpactItem(
+                        "target_changed",
+                        path,
+                        f"{path} now points to {options['target']['to']} instead of "
+                        f"{options['target']['from']}: existing references cannot follow",
+                        "convert-types",
+                        breaks_api=True,
+                    )
+                )
+            if options.get("unique", {}).get("to") and not options["unique"].get("from"):
+                items.append(
+                    ImpactItem(
+                        "unique_added",
+                        path,
+                        f"{path} becomes unique: the data checks report existing duplicates",
+                        "accept-violations",
+                        blocking=False,
                     )
                 )
             if options.get("required", {}).get("to") and not options["required"].get("from"):

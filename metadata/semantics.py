@@ -13,7 +13,7 @@ from typing import Any
 
 import jsonschema
 
-from metadata.cel_check import SYSTEM_FIELDS, ExpressionError, check_expression
+from metadata.cel_check import SYSTEM_FIELDS, ExpressionError, article, check_expression
 from metadata.fieldtypes import Problem, field_types
 from metadata.fieldtypes.base import FieldValueError
 from metadata.schema_builder import build_schema
@@ -99,17 +99,20 @@ def check_entities(ctx: CheckContext) -> Iterator[Problem]:
     yield from duplicates(entities, "key", "entities", "entity")
     names: dict[str, str] = {}
     for index, entity in enumerate(entities):
+        if entity["plural_key"] == entity["key"]:
+            yield Problem(
+                f"entities[{index}].plural_key",
+                "name_clash",
+                "plural_key must differ from key (they name two GraphQL queries)",
+            )
         for attribute in ("key", "plural_key"):
             name = entity[attribute]
-            if name in names and names[name] != f"entities[{index}]":
-                if attribute == "key" and names[name].endswith(".key"):
-                    continue  # already reported as a duplicate entity
-                yield Problem(
-                    f"entities[{index}].{attribute}",
-                    "name_clash",
-                    f"{name!r} is already used as {names[name]}",
-                )
-            names.setdefault(name, f"entities[{index}].{attribute}")
+            here = f"entities[{index}].{attribute}"
+            owner = names.get(name)
+            if owner is not None and not owner.startswith(f"entities[{index}]."):
+                if not (attribute == "key" and owner.endswith(".key")):  # reported as duplicate
+                    yield Problem(here, "name_clash", f"{name!r} is already used as {owner}")
+            names.setdefault(name, here)
         ctx.entity = entity
         yield from check_entity(ctx, entity, f"entities[{index}]")
 
@@ -161,11 +164,15 @@ def check_field(ctx: CheckContext, field: dict, path: str) -> Iterator[Problem]:
         )
     if field.get("unique") and not field_type.can_be_unique:
         yield Problem(
-            f"{path}.unique", "not_supported", f"a {field['type']} field cannot be unique"
+            f"{path}.unique",
+            "not_supported",
+            f"{article(field['type'])} {field['type']} field cannot be unique",
         )
     if field.get("indexed") and not field_type.can_be_indexed:
         yield Problem(
-            f"{path}.indexed", "not_supported", f"a {field['type']} field cannot be indexed"
+            f"{path}.indexed",
+            "not_supported",
+            f"{article(field['type'])} {field['type']} field cannot be indexed",
         )
     if field_type.computed:
         for option in ("required", "default"):
@@ -173,7 +180,8 @@ def check_field(ctx: CheckContext, field: dict, path: str) -> Iterator[Problem]:
                 yield Problem(
                     f"{path}.{option}",
                     "not_supported",
-                    f"a {field['type']} field is computed: it takes no {option}",
+                    f"{article(field['type'])} {field['type']} field is computed: "
+                    f"it takes no {option}",
                 )
     yield from field_type.check_options(field, path, ctx)
     if "default" in field and not field_type.computed:
@@ -255,15 +263,29 @@ def check_references(ctx: CheckContext) -> Iterator[Problem]:
                             f"the entity {key!r} does not exist",
                         )
             elif entity is not None:
-                yield from check_field_mentions(item, path, entity)
+                yield from check_field_mentions(item, path, entity, ctx.entities)
 
 
-def check_field_mentions(node: Any, path: str, entity: dict) -> Iterator[Problem]:
-    """Every ``"field": key`` and ``"fields": [keys]`` inside a layout or workflow must exist."""
+def check_field_mentions(
+    node: Any, path: str, entity: dict, entities: dict[str, dict]
+) -> Iterator[Problem]:
+    """Every ``"field": key`` and ``"fields": [keys]`` inside a layout or workflow must exist.
+
+    A nested object that names another ``"entity"`` (a related list) is checked against it.
+    """
+    if isinstance(node, dict) and isinstance(node.get("entity"), str):
+        if node["entity"] not in entities:
+            yield Problem(
+                f"{path}.entity", "unknown_entity", f"the entity {node['entity']!r} does not exist"
+            )
+            return
+        entity = entities[node["entity"]]
     fields = {f["key"]: f for f in entity.get("fields", [])} | dict.fromkeys(SYSTEM_FIELDS)
     if isinstance(node, dict):
         for name, value in node.items():
             child = f"{path}.{name}"
+            if name == "entity":
+                continue
             if name == "field" and isinstance(value, str) and value not in fields:
                 yield Problem(
                     child, "unknown_field", f"{value!r} is not a field of {entity['key']}"
@@ -277,13 +299,13 @@ def check_field_mentions(node: Any, path: str, entity: dict) -> Iterator[Problem
                             f"{key!r} is not a field of {entity['key']}",
                         )
                     else:
-                        yield from check_field_mentions(key, f"{child}[{index}]", entity)
+                        yield from check_field_mentions(key, f"{child}[{index}]", entity, entities)
             else:
-                yield from check_field_mentions(value, child, entity)
+                yield from check_field_mentions(value, child, entity, entities)
         yield from check_state_values(node, path, fields)
     elif isinstance(node, list):
         for index, item in enumerate(node):
-            yield from check_field_mentions(item, f"{path}[{index}]", entity)
+            yield from check_field_mentions(item, f"{path}[{index}]", entity, entities)
 
 
 def check_state_values(node: dict, path: str, fields: dict) -> Iterator[Problem]:

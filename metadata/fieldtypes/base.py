@@ -90,6 +90,13 @@ class FieldType:
     def cel_result_type(self, field: dict) -> str:
         return self.cel_type
 
+    def graphql_type_for(self, field: dict) -> str:
+        """The GraphQL type of this field's values (computed types depend on their options)."""
+        return self.graphql_type
+
+    def operators_for(self, field: dict) -> tuple[str, ...]:
+        return self.filter_operators
+
     def cel_sample(self, field: dict, variant: int) -> Any:
         """A CEL value of this type; variants 0 and 1 differ so both branches get evaluated."""
         raise NotImplementedError

@@ -85,6 +85,18 @@ class Formula(Computed):
     def cel_result_type(self, field):
         return FORMULA_RESULT_TYPES[field["result_type"]]
 
+    def _result_type(self, field):
+        from metadata.fieldtypes.base import field_types
+
+        # Result types are named after the field types whose values they hold.
+        return field_types.get(field["result_type"])
+
+    def graphql_type_for(self, field):
+        return self._result_type(field).graphql_type
+
+    def operators_for(self, field):
+        return self._result_type(field).filter_operators
+
     def check_options(self, field, path, ctx):
         try:
             ctx.check_cel(field["expression"], expect=self.cel_result_type(field))
@@ -95,10 +107,7 @@ class Formula(Computed):
         return referenced_fields(field["expression"])
 
     def cel_sample(self, field, variant):
-        from metadata.fieldtypes.base import field_types
-
-        # Result types are named after the field types whose values they hold.
-        return field_types.get(field["result_type"]).cel_sample({}, variant)
+        return self._result_type(field).cel_sample({}, variant)
 
 
 @register
@@ -120,6 +129,9 @@ class Rollup(Computed):
 
     def cel_result_type(self, field):
         return CEL_INT if field["function"] == "count" else CEL_DOUBLE
+
+    def graphql_type_for(self, field):
+        return "Int" if field["function"] == "count" else "Decimal"
 
     def check_options(self, field, path, ctx):
         source = ctx.entities.get(field["source"])

@@ -38,6 +38,18 @@ def check_bounds(field: dict, path: str):
         )
 
 
+def check_scale(field: dict, path: str):
+    scale, precision = field.get("scale", 2), field.get("precision", 18)
+    if scale >= precision:
+        where = "scale" if "scale" in field else "precision"
+        yield Problem(
+            f"{path}.{where}",
+            "scale_too_large",
+            f"the scale ({scale}{'' if 'scale' in field else ' by default'}) must be "
+            f"less than the precision ({precision})",
+        )
+
+
 def to_decimal(value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
         raise FieldValueError("invalid_type", f"expected a number, got {type(value).__name__}")
@@ -116,8 +128,7 @@ class DecimalType(FieldType):
 
     def check_options(self, field, path, ctx):
         yield from check_bounds(field, path)
-        if field.get("scale", 2) >= field.get("precision", 18):
-            yield Problem(f"{path}.scale", "scale_too_large", "scale must be less than precision")
+        yield from check_scale(field, path)
 
     def normalize(self, value: Any, field: dict) -> Decimal:
         return quantize(to_decimal(value), field, default_scale=2)
@@ -153,6 +164,7 @@ class Currency(FieldType):
 
     def check_options(self, field, path, ctx):
         yield from check_bounds(field, path)
+        yield from check_scale(field, path)
         allowed = field.get("currencies")
         if allowed and field.get("default_currency") not in (None, *allowed):
             yield Problem(

@@ -1,6 +1,7 @@
 """Dates and date-times, stored as ISO 8601 strings (date-times in UTC) so they sort as text."""
 
 import datetime as dt
+import re
 from typing import Any
 
 from metadata.fieldtypes.base import (
@@ -15,6 +16,7 @@ from metadata.fieldtypes.base import (
 )
 
 UTC = dt.UTC
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @register
@@ -33,6 +35,8 @@ class Date(FieldType):
             return value.isoformat()
         if not isinstance(value, str):
             raise FieldValueError("invalid_type", f"expected a date, got {type(value).__name__}")
+        if not ISO_DATE.match(value.strip()):
+            raise FieldValueError("invalid_date", f"{value!r} is not a date (YYYY-MM-DD)")
         try:
             return dt.date.fromisoformat(value.strip()).isoformat()
         except ValueError as error:

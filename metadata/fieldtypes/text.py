@@ -7,7 +7,7 @@ import nh3
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 
-from metadata.fieldtypes.base import TEXTUAL, FieldType, FieldValueError, register
+from metadata.fieldtypes.base import TEXTUAL, FieldType, FieldValueError, Problem, register
 
 LENGTH_OPTIONS = {
     "max_length": {"type": "integer", "minimum": 1, "maximum": 100000},
@@ -18,6 +18,12 @@ LENGTH_OPTIONS = {
 class TextLike(FieldType):
     filter_operators = TEXTUAL
     default_max_length = 255
+
+    def check_options(self, field, path, ctx):
+        if field.get("min_length", 0) > field.get("max_length", self.default_max_length):
+            yield Problem(
+                f"{path}.min_length", "bounds_inverted", "min_length is greater than max_length"
+            )
 
     def normalize(self, value: Any, field: dict) -> str:
         if not isinstance(value, str):

@@ -161,7 +161,7 @@ def test_formula_must_give_its_result_type(starter):
 def test_mixing_int_and_double_arithmetic_is_refused(starter):
     field(starter, "deal", "weighted_amount")["expression"] = "record.amount * 2"
     assert messages(starter) == [
-        "entities[1].fields[5].expression: type error: Unsupported operation: float * int"
+        "entities[1].fields[5].expression: type error: Unsupported operation: double * int"
     ]
 
 
