@@ -12,6 +12,7 @@ class ConfigDraft(TenantOwned):
     """
 
     document = models.JSONField()
+    source = models.TextField(help_text="The document as written, keys in the author's order.")
     etag = models.CharField(max_length=32)
     base_version = models.PositiveIntegerField(
         null=True, blank=True, help_text="The version the draft started from."
@@ -35,6 +36,7 @@ class ConfigVersion(TenantOwned):
 
     number = models.PositiveIntegerField()
     document = models.JSONField()
+    source = models.TextField(help_text="The document as written, keys in the author's order.")
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

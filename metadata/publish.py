@@ -30,6 +30,16 @@ def _refuse_constant(name: str):
     raise json.JSONDecodeError(f"{name} is not valid JSON", name, 0)
 
 
+def render(document: dict) -> str:
+    """The document as text, keys in the author's order (jsonb keeps its own order)."""
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def document_of(row) -> dict:
+    """A draft's or version's document with its keys in the author's order."""
+    return json.loads(row.source)
+
+
 def parse_document(text: str) -> dict:
     try:
         document = json.loads(text, parse_constant=_refuse_constant)
@@ -143,6 +153,7 @@ def save_draft(
         else:
             draft = ConfigDraft(tenant=tenant)
         draft.document = document
+        draft.source = render(document)
         draft.etag = uuid.uuid4().hex
         draft.updated_by = user
         draft.base_version = active.number if active else None
@@ -200,7 +211,7 @@ def publish(
                     ConfigErrorCode.NOTHING_TO_PUBLISH,
                     f"The tenant {tenant.slug} has no draft to publish.",
                 )
-            document = draft.document
+            document = document_of(draft)
         check_storable(document)
         result = preview(tenant, document)
         if result.problems:
@@ -226,6 +237,7 @@ def publish(
             tenant=tenant,
             number=number,
             document=document,
+            source=render(document),
             published_by=user,
             based_on=result.based_on,
             rollback_of=rollback_of,
@@ -256,7 +268,7 @@ def rollback(tenant, number: int, *, user=None, strategies=()) -> ConfigVersion:
     old = get_version(tenant, number)
     with tenant_context(tenant):
         later = list(ConfigVersion.objects.filter(number__gt=number).order_by("number"))
-    document = reverse_renames(old.document, [version.diff for version in later])
+    document = reverse_renames(document_of(old), [version.diff for version in later])
     return publish(
         tenant,
         user=user,
@@ -285,7 +297,7 @@ def reverse_renames(document: dict, later_diffs: list[dict]) -> dict:
                 for (entity, original), current in field_names.items():
                     if entity_names[entity] == entity_key and current == rename["from"]:
                         field_names[(entity, original)] = rename["to"]
-    document = json.loads(json.dumps(document))
+    document = json.loads(json.dumps(document))  # a copy, keys in the same order
     for entity in document["entities"]:
         if entity_names[entity["key"]] != entity["key"]:
             entity["renamed_from"] = entity_names[entity["key"]]

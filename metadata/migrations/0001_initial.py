@@ -26,6 +26,12 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("document", models.JSONField()),
+                (
+                    "source",
+                    models.TextField(
+                        help_text="The document as written, keys in the author's order."
+                    ),
+                ),
                 ("etag", models.CharField(max_length=32)),
                 (
                     "base_version",
@@ -71,6 +77,12 @@ class Migration(migrations.Migration):
                 ),
                 ("number", models.PositiveIntegerField()),
                 ("document", models.JSONField()),
+                (
+                    "source",
+                    models.TextField(
+                        help_text="The document as written, keys in the author's order."
+                    ),
+                ),
                 ("published_at", models.DateTimeField(auto_now_add=True)),
                 ("based_on", models.PositiveIntegerField(blank=True, null=True)),
                 ("rollback_of", models.PositiveIntegerField(blank=True, null=True)),
@@ -115,10 +127,10 @@ class Migration(migrations.Migration):
                 LANGUAGE plpgsql AS $$
                 BEGIN
                     -- Only the publisher reference may change (to NULL when a user is deleted).
-                    IF TG_OP = 'UPDATE' AND (NEW.tenant_id, NEW.number, NEW.document,
+                    IF TG_OP = 'UPDATE' AND (NEW.tenant_id, NEW.number, NEW.document, NEW.source,
                             NEW.published_at, NEW.based_on, NEW.rollback_of, NEW.diff,
                             NEW.impact, NEW.strategies, NEW.comment)
-                        IS NOT DISTINCT FROM (OLD.tenant_id, OLD.number, OLD.document,
+                        IS NOT DISTINCT FROM (OLD.tenant_id, OLD.number, OLD.document, OLD.source,
                             OLD.published_at, OLD.based_on, OLD.rollback_of, OLD.diff,
                             OLD.impact, OLD.strategies, OLD.comment) THEN
                         RETURN NEW;

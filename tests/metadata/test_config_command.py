@@ -123,3 +123,35 @@ def test_schema_command_prints_the_committed_schema(capsys):
     from metadata.schema_builder import SCHEMA_PATH
 
     assert run(capsys, "schema") == SCHEMA_PATH.read_text()
+
+
+def test_export_keeps_the_authors_key_order(acme_config, capsys):
+    exported = run(capsys, "export", "--tenant", "acme")
+    assert exported == json.dumps(load_pack("crm"), indent=2, ensure_ascii=False) + "\n"
+    first_field = json.loads(exported)["entities"][0]["fields"][0]
+    assert list(first_field) == [
+        "key",
+        "type",
+        "label",
+        "required",
+        "unique",
+        "searchable",
+        "max_length",
+    ]
+
+
+def test_import_of_an_invalid_document_leaves_the_draft_unchanged(acme_config, tmp_path):
+    from metadata.publish import get_draft
+
+    before = get_draft(acme_config).etag
+    document = load_pack("crm")
+    document["entities"][0]["fields"][7]["target"] = "planet"
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(CommandError) as error:
+        call_command("config", "import", "--tenant", "acme", str(path), "--overwrite")
+    assert str(error.value) == (
+        "[invalid_config] 1 problem(s); the draft was not changed.\n"
+        "  entities[0].fields[7].target: the target entity 'planet' does not exist"
+    )
+    assert get_draft(acme_config).etag == before

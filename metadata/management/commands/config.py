@@ -7,16 +7,12 @@ from django.core.management.base import BaseCommand, CommandError
 
 from metadata import publish as service
 from metadata.diff import diff_documents, diff_text
-from metadata.errors import ConfigError
+from metadata.errors import ConfigError, ConfigErrorCode
 from metadata.impact import STRATEGIES
 from metadata.schema_builder import SCHEMA_PATH, schema_text
 from tenants.errors import TenantError
 from tenants.models import User
 from tenants.services import get_tenant
-
-
-def dump(document: dict) -> str:
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 class Command(BaseCommand):
@@ -100,13 +96,13 @@ class Command(BaseCommand):
         if name == "draft":
             draft = service.get_draft(tenant)
             if draft is None:
-                raise CommandError(f"[nothing_to_publish] {tenant.slug} has no draft.")
-            return draft.document
+                raise CommandError(f"[no_draft] {tenant.slug} has no draft.")
+            return service.document_of(draft)
         if name == "active":
             active = service.active_version(tenant)
-            return active.document if active else {}
+            return service.document_of(active) if active else {}
         try:
-            return service.get_version(tenant, int(name)).document
+            return service.document_of(service.get_version(tenant, int(name)))
         except ValueError as error:
             raise CommandError(f"Not a version: {name!r} (a number, draft or active).") from error
 
@@ -122,9 +118,9 @@ class Command(BaseCommand):
         if options["draft"]:
             draft = service.get_draft(tenant)
             if draft is None:
-                raise CommandError(f"[nothing_to_publish] {tenant.slug} has no draft.")
+                raise CommandError(f"[no_draft] {tenant.slug} has no draft.")
             self.stderr.write(f"etag {draft.etag}")
-            self.stdout.write(dump(draft.document), ending="")
+            self.stdout.write(draft.source, ending="")
             return
         version = (
             service.get_version(tenant, options["version"])
@@ -133,11 +129,19 @@ class Command(BaseCommand):
         )
         if version is None:
             raise CommandError(f"[version_unknown] {tenant.slug} has no published version.")
-        self.stdout.write(dump(version.document), ending="")
+        self.stdout.write(version.source, ending="")
 
     def do_import(self, options):
         tenant, user = self.tenant(options), self.user(options)
         document = self.read_file(options["file"])
+        service.check_storable(document)
+        result = service.preview(tenant, document)
+        if result.problems:
+            raise ConfigError(
+                ConfigErrorCode.INVALID_CONFIG,
+                f"{len(result.problems)} problem(s); the draft was not changed.",
+                problems=result.problems,
+            )
         draft = service.save_draft(
             tenant, document, user=user, etag=options["etag"], overwrite=options["overwrite"]
         )
@@ -145,7 +149,7 @@ class Command(BaseCommand):
         if options["publish"]:
             self.publish(tenant, user, options)
         else:
-            self.report(service.preview(tenant, document))
+            self.report(result)
 
     def do_validate(self, options):
         tenant = self.tenant(options)
@@ -154,6 +158,7 @@ class Command(BaseCommand):
             if options["file"]
             else self.document_named(tenant, "draft")
         )
+        service.check_storable(document)
         result = service.preview(tenant, document)
         self.report(result)
         if result.problems:
@@ -202,7 +207,13 @@ class Command(BaseCommand):
         with tenant_context(tenant):
             versions = list(ConfigVersion.objects.select_related("published_by"))
         for v in versions:
-            origin = f"rollback of {v.rollback_of}" if v.rollback_of else f"from {v.based_on}"
+            origin = (
+                f"rollback of {v.rollback_of}"
+                if v.rollback_of
+                else f"from {v.based_on}"
+                if v.based_on
+                else "first"
+            )
             self.stdout.write(
                 f"{v.number:>4}  {v.published_at:%Y-%m-%d %H:%M}  "
                 f"{str(v.published_by or '-'):<30}  {origin:<18}  {v.comment}"
