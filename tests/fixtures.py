@@ -26,12 +26,14 @@ class TenantWithAdmin:
 
 @pytest.fixture
 def make_tenant(db):
-    def make(slug: str, *, name: str | None = None, email: str | None = None) -> TenantWithAdmin:
+    def make(
+        slug: str, *, name: str | None = None, email: str | None = None, pack: str = "crm"
+    ) -> TenantWithAdmin:
         email = email or f"admin@{slug}.test"
         tenant = create_tenant(
             slug=slug,
             name=name or slug.title(),
-            pack="crm",
+            pack=pack,
             admin_email=email,
             admin_password=PASSWORD,
         )

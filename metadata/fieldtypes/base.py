@@ -8,6 +8,7 @@ expressions at publish), its filter operators, sortability, form widget and Grap
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -82,6 +83,22 @@ class FieldType:
     def normalize(self, value: Any, field: dict) -> Any:
         """The stored JSON form of ``value``, or FieldValueError. ``None`` is handled by callers."""
         raise NotImplementedError
+
+    def to_storage(self, value: Any, field: dict) -> Any:
+        """The JSON value kept in the record's ``data`` for a normalized value."""
+        return value
+
+    def from_storage(self, stored: Any, field: dict) -> Any:
+        """The normalized value back from its JSON form."""
+        return stored
+
+    def from_cel(self, value: Any, field: dict) -> Any:
+        """The stored value for a CEL result (a default or a formula), through normalize."""
+        return self.to_storage(self.normalize(value, field), field)
+
+    def unique_key(self, stored: Any, field: dict) -> str:
+        """The text two values share exactly when they count as duplicates."""
+        return stored if isinstance(stored, str) else json.dumps(stored, sort_keys=True)
 
     def to_cel(self, stored: Any, field: dict) -> Any:
         """The stored value as CEL sees it."""

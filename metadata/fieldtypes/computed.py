@@ -91,8 +91,20 @@ class Formula(Computed):
         # Result types are named after the field types whose values they hold.
         return field_types.get(field["result_type"])
 
+    def _result_options(self, field):
+        return {"scale": field["scale"]} if "scale" in field else {}
+
     def graphql_type_for(self, field):
         return self._result_type(field).graphql_type
+
+    def from_cel(self, value, field):
+        return self._result_type(field).from_cel(value, self._result_options(field))
+
+    def from_storage(self, stored, field):
+        return self._result_type(field).from_storage(stored, self._result_options(field))
+
+    def to_cel(self, stored, field):
+        return self._result_type(field).to_cel(stored, self._result_options(field))
 
     def operators_for(self, field):
         return self._result_type(field).filter_operators

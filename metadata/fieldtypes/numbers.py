@@ -133,6 +133,13 @@ class DecimalType(FieldType):
     def normalize(self, value: Any, field: dict) -> Decimal:
         return quantize(to_decimal(value), field, default_scale=2)
 
+    # Exact decimals travel as JSON strings: a float would round them.
+    def to_storage(self, value, field):
+        return str(value)
+
+    def from_storage(self, stored, field):
+        return Decimal(stored)
+
     def to_cel(self, stored, field):
         return float(stored)
 
@@ -190,6 +197,12 @@ class Currency(FieldType):
             )
         number = quantize(to_decimal(amount), field, default_scale=2)
         return {"amount": number, "currency": code}
+
+    def to_storage(self, value, field):
+        return {"amount": str(value["amount"]), "currency": value["currency"]}
+
+    def from_storage(self, stored, field):
+        return {"amount": Decimal(stored["amount"]), "currency": stored["currency"]}
 
     def to_cel(self, stored, field):
         return {"amount": float(stored["amount"]), "currency": stored["currency"]}

@@ -47,6 +47,12 @@ class Date(FieldType):
     def to_cel(self, stored, field):
         return dt.datetime.combine(dt.date.fromisoformat(stored), dt.time(), tzinfo=UTC)
 
+    def from_cel(self, value, field):
+        # CEL has no date type: a timestamp result names the day it falls on in UTC.
+        if isinstance(value, dt.datetime):
+            value = value.astimezone(UTC).date()
+        return super().from_cel(value, field)
+
     def cel_sample(self, field, variant):
         return [dt.datetime(2025, 1, 31, tzinfo=UTC), dt.datetime(2030, 12, 1, tzinfo=UTC)][variant]
 

@@ -219,6 +219,7 @@ def test_configuration_tables_are_isolated_per_tenant(tenant, make_tenant):
 
 def test_every_process_sees_a_new_version_on_its_next_read(tenant):
     compiled.cache.clear()
+    compilations = compiled.cache.compilations
     first = active_config(tenant)
     assert first.version == 1
     assert "region" in first.entity("account").fields
@@ -231,7 +232,7 @@ def test_every_process_sees_a_new_version_on_its_next_read(tenant):
     second = active_config(tenant)
     assert second.version == 2
     assert "vat" in second.entity("account").fields
-    assert compiled.cache.compilations == 2
+    assert compiled.cache.compilations == compilations + 2
 
 
 def test_a_warm_compiled_config_costs_one_query_in_a_tenant_transaction(

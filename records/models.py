@@ -1,0 +1,109 @@
+"""Record storage: one table of typed JSON documents, and the side tables that keep it honest.
+
+See ``docs/decisions/0003-record-storage.md`` for why records live in one ``jsonb`` table.
+"""
+
+from django.conf import settings
+from django.db import models
+
+from tenants.models import TenantOwned
+
+USER = settings.AUTH_USER_MODEL
+
+
+class Record(TenantOwned):
+    """One record of any entity. ``data`` holds the field values in their stored form."""
+
+    entity = models.CharField(max_length=63)
+    data = models.JSONField(default=dict)
+    version = models.PositiveIntegerField(default=1)
+    owner = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "entity", "id"], name="record_entity_id"),
+            models.Index(fields=["tenant", "entity", "updated_at"], name="record_entity_updated"),
+        ]
+
+
+class UniqueValue(TenantOwned):
+    """One row per value of a unique field: PostgreSQL's unique constraint makes it race-free."""
+
+    entity = models.CharField(max_length=63)
+    field = models.CharField(max_length=63)
+    value = models.TextField()
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "entity", "field", "value"], name="unique_value_per_field"
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "record"], name="unique_value_record")]
+
+
+class Reference(TenantOwned):
+    """A lookup from one record to another, so deletes can find what points at a record."""
+
+    source = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="+")
+    field = models.CharField(max_length=63)
+    target = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "source", "field", "target"], name="reference_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "target"], name="reference_target")]
+
+
+class Counter(TenantOwned):
+    """The last number issued by an autonumber field, per period (``YYYY`` patterns restart)."""
+
+    entity = models.CharField(max_length=63)
+    field = models.CharField(max_length=63)
+    period = models.CharField(max_length=16, blank=True)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "entity", "field", "period"], name="counter_unique"
+            ),
+        ]
+
+
+class AuditEntry(TenantOwned):
+    """Who changed what and when, field by field, for entities with ``track_history``.
+
+    ``record_id`` is not a foreign key: the history outlives a purged record.
+    """
+
+    record_id = models.BigIntegerField()
+    entity = models.CharField(max_length=63)
+    action = models.CharField(max_length=16)
+    user = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField()
+    changes = models.JSONField(default=list)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "record_id", "at"], name="audit_record")]
+        ordering = ["at", "id"]

@@ -1,0 +1,16 @@
+"""The single place where the records service asks whether an action is allowed.
+
+Role permissions (issue 5) replace this with object, field and record-level checks; every
+service method already calls :meth:`Permissions.check` before it reads or writes.
+"""
+
+from __future__ import annotations
+
+
+class Permissions:
+    def __init__(self, tenant, user):
+        self.tenant = tenant
+        self.user = user
+
+    def check(self, action: str, entity, record) -> None:
+        """Raise when ``user`` may not ``action`` the record; everything is allowed for now."""

@@ -1,0 +1,454 @@
+"""The records service: the one road into record data.
+
+GraphQL resolvers, form views, imports, workflow actions and commands all call it, so
+normalization, validation rules, uniqueness, references, audit and (next) permissions and
+workflow triggers cannot be skipped. Every method runs in the tenant's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from metadata.compiled import CompiledEntity, active_config
+from metadata.fieldtypes.computed import AUTONUMBER_TOKEN
+from records.errors import FieldError, RecordError, RecordErrorCode
+from records.models import AuditEntry, Counter, Record, Reference, UniqueValue
+from records.permissions import Permissions
+from records.values import cel_record, evaluate, from_cel, normalize_input
+from tenants.context import tenant_context
+
+
+@dataclass(frozen=True)
+class RecordView:
+    """A record as the service hands it out: values normalized, system fields apart."""
+
+    id: int
+    entity: str
+    version: int
+    values: dict[str, Any]
+    owner_id: int | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    deleted_at: dt.datetime | None
+
+
+class RecordService:
+    def __init__(self, tenant, user=None, *, permissions: Permissions | None = None):
+        self.tenant = tenant
+        self.user = user
+        self.permissions = permissions or Permissions(tenant, user)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get(self, entity_key: str, record_id: int, *, include_deleted: bool = False) -> RecordView:
+        with tenant_context(self.tenant, user=self.user):
+            entity = self._entity(entity_key)
+            record = self._fetch(entity, record_id, include_deleted=include_deleted)
+            self.permissions.check("read", entity, record)
+            return self._view(entity, record)
+
+    def history(self, entity_key: str, record_id: int) -> list[AuditEntry]:
+        with tenant_context(self.tenant, user=self.user):
+            entity = self._entity(entity_key)
+            record = self._fetch(entity, record_id, include_deleted=True)
+            self.permissions.check("read", entity, record)
+            return list(AuditEntry.objects.filter(record_id=record.pk).select_related("user"))
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def create(self, entity_key: str, values: dict, *, owner=None) -> RecordView:
+        with tenant_context(self.tenant, user=self.user):
+            entity = self._entity(entity_key)
+            self.permissions.check("create", entity, None)
+            data, errors = normalize_input(entity, values)
+            self._apply_defaults(entity, data, values)
+            now = timezone.now()
+            record = Record(
+                tenant=self.tenant,
+                entity=entity.key,
+                version=1,
+                owner=owner or self.user,
+                created_by=self.user,
+                updated_by=self.user,
+                created_at=now,
+                updated_at=now,
+            )
+            data = self._complete(entity, record, data, errors)
+            self._issue_autonumbers(entity, data, now)
+            record.data = data
+            record.save()
+            self._write_side_tables(entity, record, data, previous={})
+            self._audit(entity, record, "create", {}, data)
+            return self._view(entity, record)
+
+    def update(
+        self, entity_key: str, record_id: int, values: dict, *, version: int | None = None
+    ) -> RecordView:
+        """A partial update: fields absent from ``values`` keep their value.
+
+        ``version`` is the version the caller read; a newer stored version means someone else
+        saved in between, and nothing is written.
+        """
+        with tenant_context(self.tenant, user=self.user):
+            entity = self._entity(entity_key)
+            record = self._fetch(entity, record_id, lock=True)
+            self.permissions.check("update", entity, record)
+            if version is not None and version != record.version:
+                raise RecordError(
+                    RecordErrorCode.VERSION_CONFLICT,
+                    f"{entity.key} {record.pk} is at version {record.version}, "
+                    f"not {version}: reload it and apply your change again.",
+                )
+            changes, errors = normalize_input(entity, values)
+            previous = dict(record.data)
+            data = self._complete(entity, record, {**previous, **changes}, errors)
+            if data == previous:
+                return self._view(entity, record)
+            record.data = data
+            record.version += 1
+            record.updated_by = self.user
+            record.updated_at = timezone.now()
+            record.save()
+            self._write_side_tables(entity, record, data, previous=previous)
+            self._audit(entity, record, "update", previous, data)
+            return self._view(entity, record)
+
+    def delete(self, entity_key: str, record_id: int) -> None:
+        """Move a record to the recycle bin, applying ``on_delete`` of the lookups to it."""
+        with tenant_context(self.tenant, user=self.user):
+            entity = self._entity(entity_key)
+            record = self._fetch(entity, record_id, lock=True)
+            self.permissions.check("delete", entity, record)
+            self._soft_delete(entity, record, set())
+
+    def restore(self, entity_key: str, record_id: int) -> RecordView:
+        with tenant_context(self.tenant, user=self.user):
+            entity = self._entity(entity_key)
+            record = self._fetch(entity, record_id, include_deleted=True, lock=True)
+            self.permissions.check("delete", entity, record)
+            if record.deleted_at is None:
+                raise RecordError(
+                    RecordErrorCode.NOT_DELETED,
+                    f"{entity.key} {record.pk} is not in the recycle bin.",
+                )
+            errors: list[FieldError] = []
+            self._check_references(entity, record.data, errors)
+            self._claim_unique_values(entity, record, record.data, errors)
+            self._raise(errors, entity)
+            record.deleted_at, record.deleted_by = None, None
+            record.version += 1
+            record.save(update_fields=["deleted_at", "deleted_by", "version"])
+            self._audit(entity, record, "restore", {}, {})
+            return self._view(entity, record)
+
+    def purge(self, entity_key: str, record_id: int) -> None:
+        """Remove a record from the recycle bin for good (its audit history stays)."""
+        with tenant_context(self.tenant, user=self.user):
+            entity = self._entity(entity_key)
+            record = self._fetch(entity, record_id, include_deleted=True, lock=True)
+            self.permissions.check("delete", entity, record)
+            if record.deleted_at is None:
+                raise RecordError(
+                    RecordErrorCode.NOT_DELETED,
+                    f"{entity.key} {record.pk} must be deleted before it is purged.",
+                )
+            self._audit(entity, record, "purge", {}, {})
+            Reference.objects.filter(target=record).delete()
+            record.delete()
+
+    # -- the steps -------------------------------------------------------------------------
+
+    def _entity(self, key: str) -> CompiledEntity:
+        config = active_config(self.tenant)
+        if config is None:
+            raise RecordError(
+                RecordErrorCode.NO_CONFIGURATION,
+                f"The tenant {self.tenant.slug} has no published configuration.",
+            )
+        if key not in config.entities:
+            raise RecordError(RecordErrorCode.UNKNOWN_ENTITY, f"There is no entity {key!r}.")
+        return config.entities[key]
+
+    def _fetch(
+        self, entity: CompiledEntity, record_id: Any, *, include_deleted=False, lock=False
+    ) -> Record:
+        queryset = Record.objects.filter(entity=entity.key)
+        if lock:
+            queryset = queryset.select_for_update()
+        record = None
+        if isinstance(record_id, int) and not isinstance(record_id, bool):
+            record = queryset.filter(pk=record_id).first()
+        if record is None or (record.deleted_at is not None and not include_deleted):
+            raise RecordError(RecordErrorCode.NOT_FOUND, f"There is no {entity.key} {record_id}.")
+        return record
+
+    def _apply_defaults(self, entity: CompiledEntity, data: dict, given: dict) -> None:
+        for key, field in entity.fields.items():
+            if key in given or "default" not in field.options or field.type.computed:
+                continue
+            default = field.options["default"]
+            if isinstance(default, dict) and set(default) == {"cel"}:
+                from metadata.cel_check import compile_expression
+
+                value = evaluate(compile_expression(default["cel"]), cel_record(entity, data, {}))
+                data[key] = from_cel(field, value)
+            else:
+                normalized = field.type.normalize(default, field.options)
+                data[key] = field.type.to_storage(normalized, field.options)
+
+    def _complete(
+        self, entity: CompiledEntity, record: Record, data: dict, errors: list[FieldError]
+    ) -> dict:
+        """Drop empty values, compute formulas, check required, rules, references."""
+        data = {key: value for key, value in data.items() if value is not None}
+        if errors:
+            self._raise(errors, entity)
+        system = {
+            "id": record.pk or 0,
+            "version": record.version,
+            "owner": record.owner_id or 0,
+            "created_at": record.created_at,
+            "updated_at": record.updated_at,
+        }
+        for key in entity.formula_order:
+            field = entity.fields[key]
+            try:
+                value = evaluate(entity.formulas[key], cel_record(entity, data, system))
+                stored = from_cel(field, value)
+            except Exception:  # noqa: BLE001  (a formula over empty inputs has no value)
+                stored = None
+            if stored is None:
+                data.pop(key, None)
+            else:
+                data[key] = stored
+        for key, field in entity.fields.items():
+            if field.options.get("required") and data.get(key) is None:
+                errors.append(FieldError(key, "required", f"{key} is required"))
+        record_for_rules = cel_record(entity, data, system)
+        for rule in entity.rules:
+            if not self._rule_holds(rule, record_for_rules):
+                locale_message = rule.message.get("en") or next(iter(rule.message.values()))
+                for field_key in rule.fields or (None,):
+                    errors.append(FieldError(field_key, f"rule:{rule.key}", locale_message))
+        self._check_references(entity, data, errors)
+        self._raise(errors, entity)
+        return data
+
+    @staticmethod
+    def _rule_holds(rule, record: dict) -> bool:
+        """A rule holds when it gives true. A rule that cannot be evaluated because a field it
+        reads is empty does not apply: rules do not fire on missing data."""
+        from metadata.cel_check import referenced_fields
+
+        try:
+            return evaluate(rule.program, record) is True
+        except Exception:  # noqa: BLE001
+            return any(record.get(key) is None for key in referenced_fields(rule.program.source))
+
+    def _check_references(
+        self, entity: CompiledEntity, data: dict, errors: list[FieldError]
+    ) -> None:
+        """Every lookup must name a live record of its target entity; the targets are locked
+        (FOR SHARE) so that a concurrent delete waits for this transaction."""
+        for key, field in entity.fields.items():
+            if field.options["type"] not in ("lookup", "multi_lookup") or key not in data:
+                continue
+            ids = data[key] if isinstance(data[key], list) else [data[key]]
+            found = live_targets(ids, field.options["target"])
+            missing = [i for i in ids if i not in found]
+            if missing:
+                errors.append(
+                    FieldError(
+                        key,
+                        "invalid_reference",
+                        f"there is no {field.options['target']} {missing[0]}",
+                    )
+                )
+
+    def _issue_autonumbers(self, entity: CompiledEntity, data: dict, now: dt.datetime) -> None:
+        for key, field in entity.fields.items():
+            if field.options["type"] != "autonumber":
+                continue
+            pattern = field.options["pattern"]
+            period = now.strftime("%Y") if "{YYYY}" in pattern or "{YY}" in pattern else ""
+            counter, _ = Counter.objects.get_or_create(
+                tenant=self.tenant,
+                entity=entity.key,
+                field=key,
+                period=period,
+                defaults={"value": field.options.get("start", 1) - 1},
+            )
+            counter = Counter.objects.select_for_update().get(pk=counter.pk)
+            counter.value += 1
+            counter.save(update_fields=["value"])
+            data[key] = render_autonumber(pattern, counter.value, now)
+
+    def _write_side_tables(
+        self, entity: CompiledEntity, record: Record, data: dict, previous: dict
+    ) -> None:
+        errors: list[FieldError] = []
+        self._claim_unique_values(entity, record, data, errors, previous=previous)
+        self._raise(errors, entity)
+        for key, field in entity.fields.items():
+            if field.options["type"] not in ("lookup", "multi_lookup"):
+                continue
+            if previous.get(key) == data.get(key) and previous:
+                continue
+            Reference.objects.filter(source=record, field=key).delete()
+            ids = data.get(key)
+            ids = ids if isinstance(ids, list) else ([ids] if ids else [])
+            Reference.objects.bulk_create(
+                [
+                    Reference(tenant=self.tenant, source=record, field=key, target_id=target)
+                    for target in ids
+                ]
+            )
+
+    def _claim_unique_values(
+        self,
+        entity: CompiledEntity,
+        record: Record,
+        data: dict,
+        errors: list[FieldError],
+        previous: dict | None = None,
+    ) -> None:
+        for key, field in entity.fields.items():
+            if not field.options.get("unique"):
+                continue
+            if previous is not None and previous.get(key) == data.get(key) and previous:
+                continue
+            UniqueValue.objects.filter(record=record, field=key).delete()
+            if data.get(key) is None:
+                continue
+            value = field.type.unique_key(data[key], field.options)
+            try:
+                with transaction.atomic():
+                    UniqueValue.objects.create(
+                        tenant=self.tenant, entity=entity.key, field=key, value=value, record=record
+                    )
+            except IntegrityError:
+                errors.append(
+                    FieldError(key, "not_unique", f"another {entity.key} already has this {key}")
+                )
+
+    def _soft_delete(self, entity: CompiledEntity, record: Record, seen: set[int]) -> None:
+        seen.add(record.pk)
+        config = active_config(self.tenant)
+        now = timezone.now()
+        referencing = (
+            Reference.objects.filter(target=record)
+            .select_related("source")
+            .filter(source__deleted_at__isnull=True)
+        )
+        for reference in referencing:
+            source = reference.source
+            source_entity = config.entities.get(source.entity)
+            field = source_entity.fields.get(reference.field) if source_entity else None
+            if field is None or source.pk in seen:
+                continue
+            rule = field.options.get("on_delete", "restrict")
+            if field.options["type"] == "multi_lookup":
+                rule = "set_null"
+            if rule == "restrict":
+                raise RecordError(
+                    RecordErrorCode.DELETE_RESTRICTED,
+                    f"{entity.key} {record.pk} is still referenced by "
+                    f"{source.entity} {source.pk} ({reference.field}).",
+                )
+            source = Record.objects.select_for_update().get(pk=source.pk)
+            if rule == "cascade":
+                self._soft_delete(source_entity, source, seen)
+            else:
+                previous = dict(source.data)
+                value = source.data.get(reference.field)
+                if isinstance(value, list):
+                    remaining = [i for i in value if i != record.pk]
+                    source.data[reference.field] = remaining or None
+                else:
+                    source.data[reference.field] = None
+                source.data = {k: v for k, v in source.data.items() if v is not None}
+                source.version += 1
+                source.updated_at, source.updated_by = now, self.user
+                source.save()
+                reference.delete()
+                self._audit(source_entity, source, "update", previous, source.data)
+        UniqueValue.objects.filter(record=record).delete()
+        record.deleted_at, record.deleted_by = now, self.user
+        record.version += 1
+        record.save(update_fields=["deleted_at", "deleted_by", "version"])
+        self._audit(entity, record, "delete", {}, {})
+
+    def _audit(
+        self, entity: CompiledEntity, record: Record, action: str, before: dict, after: dict
+    ) -> None:
+        if not entity.options.get("track_history"):
+            return
+        changes = [
+            {"field": key, "old": before.get(key), "new": after.get(key)}
+            for key in sorted(set(before) | set(after))
+            if before.get(key) != after.get(key)
+        ]
+        AuditEntry.objects.create(
+            tenant=self.tenant,
+            record_id=record.pk,
+            entity=entity.key,
+            action=action,
+            user=self.user,
+            at=timezone.now(),
+            changes=changes,
+        )
+
+    @staticmethod
+    def _raise(errors: list[FieldError], entity: CompiledEntity) -> None:
+        if errors:
+            raise RecordError(
+                RecordErrorCode.INVALID,
+                f"The {entity.key} was not saved: {len(errors)} problem(s).",
+                errors=list(errors),
+            )
+
+    def _view(self, entity: CompiledEntity, record: Record) -> RecordView:
+        values = {}
+        for key, stored in record.data.items():
+            field = entity.fields.get(key)
+            if field is not None:
+                values[key] = field.type.from_storage(stored, field.options)
+        return RecordView(
+            id=record.pk,
+            entity=entity.key,
+            version=record.version,
+            values=values,
+            owner_id=record.owner_id,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+            deleted_at=record.deleted_at,
+        )
+
+
+def live_targets(ids: list[int], entity_key: str) -> set[int]:
+    """The ids among ``ids`` that are live records of the entity, locked FOR KEY SHARE: a
+    concurrent delete (FOR UPDATE) waits for this transaction, and sees its references."""
+    if not ids:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM records_record WHERE id = ANY(%s) AND entity = %s "
+            "AND deleted_at IS NULL FOR KEY SHARE",
+            [list(ids), entity_key],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def render_autonumber(pattern: str, number: int, now: dt.datetime) -> str:
+    def token(match) -> str:
+        name = match.group(1)
+        if name.startswith("0"):
+            return str(number).zfill(len(name))
+        return {"YYYY": f"{now:%Y}", "YY": f"{now:%y}", "MM": f"{now:%m}", "DD": f"{now:%d}"}[name]
+
+    return AUTONUMBER_TOKEN.sub(token, pattern)

@@ -1,0 +1,61 @@
+"""From input values to stored values: the field-type registry decides, nothing else does."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import cel
+
+from metadata.compiled import CompiledEntity
+from metadata.fieldtypes import FieldValueError
+from records.errors import FieldError
+
+UTC = dt.UTC
+
+
+def normalize_input(entity: CompiledEntity, values: dict) -> tuple[dict, list[FieldError]]:
+    """Stored values for the fields written in ``values``; ``None`` clears a field."""
+    data, errors = {}, []
+    if not isinstance(values, dict):
+        return {}, [FieldError(None, "invalid_type", "values must be an object")]
+    for key, value in values.items():
+        field = entity.fields.get(key)
+        if field is None:
+            errors.append(FieldError(key, "unknown_field", f"{entity.key} has no field {key!r}"))
+            continue
+        if field.type.computed or field.options.get("read_only"):
+            errors.append(FieldError(key, "read_only", f"{key} cannot be written"))
+            continue
+        if value is None or value == "" or value == []:
+            data[key] = None
+            continue
+        try:
+            normalized = field.type.normalize(value, field.options)
+        except FieldValueError as error:
+            errors.append(FieldError(key, error.code, error.message))
+            continue
+        data[key] = field.type.to_storage(normalized, field.options)
+    return data, errors
+
+
+def cel_record(entity: CompiledEntity, data: dict, system: dict) -> dict:
+    """The record as CEL sees it: every field present, ``null`` when empty."""
+    record = dict(system)
+    for key, field in entity.fields.items():
+        stored = data.get(key)
+        record[key] = None if stored is None else field.type.to_cel(stored, field.options)
+    return record
+
+
+def cel_context(record: dict) -> dict:
+    return {"record": record, "now": dt.datetime.now(UTC)}
+
+
+def evaluate(program: cel.Program, record: dict) -> Any:
+    return program.execute(cel_context(record))
+
+
+def from_cel(field, value: Any) -> Any:
+    """A CEL result (a default or a formula) as a stored value of the field."""
+    return None if value is None else field.type.from_cel(value, field.options)
