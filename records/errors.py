@@ -14,6 +14,7 @@ class RecordErrorCode(StrEnum):
     DELETE_RESTRICTED = "delete_restricted"
     NOT_DELETED = "not_deleted"
     NO_CONFIGURATION = "no_configuration"
+    INVALID_QUERY = "invalid_query"
 
 
 @dataclass(frozen=True)

@@ -14,3 +14,7 @@ class Permissions:
 
     def check(self, action: str, entity, record) -> None:
         """Raise when ``user`` may not ``action`` the record; everything is allowed for now."""
+
+    def read_scope(self, entity) -> tuple[str, list]:
+        """SQL (over alias ``r``) limiting the records the user may read; all of them for now."""
+        return "TRUE", []

@@ -1,0 +1,401 @@
+"""The query compiler: a typed filter tree, sorts, keyset pagination and search, as one
+parameterized SQL statement over the records table.
+
+A filter is JSON (GraphQL and the list pages build the same tree)::
+
+    {"and": [{"field": "stage", "op": "in", "value": ["new", "proposal"]},
+             {"not": {"field": "amount", "op": "lt", "value": 1000}},
+             {"field": "company.tier", "op": "eq", "value": "a"}]}
+
+Empty values: ``eq``/``lt``/``contains``… never match an empty field; ``ne`` and ``not_in``
+do (``IS DISTINCT FROM``); ``is_null`` tests emptiness. A ``lookup.field`` path reaches one hop
+into the target records (deleted targets excluded).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+
+from metadata.compiled import CompiledConfig, CompiledEntity
+from metadata.fieldtypes import FieldValueError
+from metadata.fieldtypes.base import RELATIVE_DATES
+from records.errors import RecordError, RecordErrorCode
+from records.relative_dates import date_range
+from records.sql_fields import SYSTEM_COLUMNS, SqlField, sql_field
+
+MAX_PAGE = 500
+SYSTEM_OPERATORS = ("eq", "ne", "in", "not_in", "lt", "lte", "gt", "gte", "between", "is_null")
+
+
+class QueryError(RecordError):
+    def __init__(self, message: str, path: str = "filter"):
+        super().__init__(RecordErrorCode.INVALID_QUERY, f"{path}: {message}")
+        self.path = path
+
+
+@dataclass(frozen=True)
+class Sort:
+    field: str
+    direction: str = "asc"
+    nulls: str = "last"
+
+
+@dataclass
+class Page:
+    rows: list[dict]
+    has_next: bool
+    end_cursor: str | None
+    total: int | None = None
+
+
+@dataclass
+class Compiled:
+    where: list[str] = field(default_factory=list)
+    params: list[Any] = field(default_factory=list)
+
+
+class QueryCompiler:
+    def __init__(
+        self, config: CompiledConfig, entity: CompiledEntity, *, today: dt.date | None = None
+    ):
+        self.config = config
+        self.entity = entity
+        self.today = today or dt.datetime.now(dt.UTC).date()
+
+    # -- fields --------------------------------------------------------------------------
+
+    def resolve(self, path: str, where: str) -> tuple[CompiledEntity, str, SqlField, Any]:
+        """(entity, alias, sql field, compiled field or None for system columns) of a path."""
+        if not isinstance(path, str) or not path:
+            raise QueryError("a field name is needed", where)
+        entity, alias, key = self.entity, "r", path
+        if "." in path:
+            hop, key = path.split(".", 1)
+            lookup = self.entity.fields.get(hop)
+            if lookup is None or lookup.options["type"] != "lookup" or "." in key:
+                raise QueryError(f"{path!r} is not a field or a lookup.field path", where)
+            entity, alias = self.config.entities[lookup.options["target"]], "t"
+        if key in SYSTEM_COLUMNS:
+            return entity, alias, sql_field(alias, key, None), None
+        compiled = entity.fields.get(key)
+        if compiled is None:
+            raise QueryError(f"{entity.key} has no field {key!r}", where)
+        return (
+            entity,
+            alias,
+            sql_field(alias, key, compiled.options["type"], compiled.options),
+            compiled,
+        )
+
+    def value(self, compiled, raw: Any, where: str) -> Any:
+        """A filter value in the SQL form of its field."""
+        if compiled is None:  # a system column
+            if isinstance(raw, bool) or not isinstance(raw, (int, str)):
+                raise QueryError(f"invalid value {raw!r}", where)
+            return raw
+        field_type = compiled.type
+        options = compiled.options
+        if options["type"] == "formula":
+            from metadata.fieldtypes import field_types
+
+            field_type, options = field_types.get(options["result_type"]), {}
+        if options.get("type") in ("autonumber",) or field_type.key == "autonumber":
+            if not isinstance(raw, str):
+                raise QueryError(f"expected text, got {raw!r}", where)
+            return raw
+        try:
+            if field_type.key in ("choice", "multi_choice"):
+                # Filters may name inactive options: old records still hold them.
+                if not isinstance(raw, str):
+                    raise FieldValueError("invalid_type", f"expected an option value, got {raw!r}")
+                known = [o["value"] for o in options.get("options", [])]
+                if raw not in known:
+                    raise FieldValueError(
+                        "unknown_option", f"{raw!r} is not one of: " + ", ".join(known)
+                    )
+                return raw
+            if field_type.key in ("lookup", "multi_lookup", "user"):
+                from metadata.fieldtypes.relations import record_id
+
+                return record_id(raw)
+            if field_type.key == "currency":
+                raw = raw["amount"] if isinstance(raw, dict) else raw
+                from metadata.fieldtypes.numbers import to_decimal
+
+                return to_decimal(raw)
+            if field_type.key in ("decimal", "percent"):
+                from metadata.fieldtypes.numbers import to_decimal
+
+                return to_decimal(raw)
+            if field_type.key in (
+                "text",
+                "long_text",
+                "rich_text",
+                "email",
+                "phone",
+                "url",
+                "address",
+            ):
+                if not isinstance(raw, str):
+                    raise FieldValueError("invalid_type", f"expected text, got {raw!r}")
+                return raw
+            return field_type.to_storage(field_type.normalize(raw, {}), {})
+        except FieldValueError as error:
+            raise QueryError(error.message, where) from error
+
+    # -- filters -------------------------------------------------------------------------
+
+    def compile_filter(self, node: Any, where: str = "filter") -> tuple[str, list]:
+        if not isinstance(node, dict) or not node:
+            raise QueryError("a filter is an object", where)
+        if set(node) == {"and"} or set(node) == {"or"}:
+            joiner = "and" if "and" in node else "or"
+            children = node[joiner]
+            if not isinstance(children, list) or not children:
+                raise QueryError(f"{joiner} takes a non-empty list", where)
+            parts, params = [], []
+            for index, child in enumerate(children):
+                sql, child_params = self.compile_filter(child, f"{where}.{joiner}[{index}]")
+                parts.append(f"({sql})")
+                params += child_params
+            return f" {joiner.upper()} ".join(parts), params
+        if set(node) == {"not"}:
+            sql, params = self.compile_filter(node["not"], f"{where}.not")
+            return f"NOT COALESCE(({sql}), FALSE)", params
+        if not {"field", "op"} <= set(node) or set(node) - {"field", "op", "value"}:
+            raise QueryError("expected and / or / not, or field, op and value", where)
+        return self.compile_condition(node, where)
+
+    def compile_condition(self, node: dict, where: str) -> tuple[str, list]:
+        path, op = node["field"], node["op"]
+        entity, alias, column, compiled = self.resolve(path, f"{where}.field")
+        operators = (
+            SYSTEM_OPERATORS if compiled is None else compiled.type.operators_for(compiled.options)
+        )
+        if op not in operators:
+            raise QueryError(
+                f"the operator {op!r} does not apply to {path} (use {', '.join(operators)})",
+                f"{where}.op",
+            )
+        sql, params = self.operator_sql(op, column, compiled, node.get("value"), where)
+        if alias == "t":
+            hop = path.split(".", 1)[0]
+            sql = (
+                f"EXISTS (SELECT 1 FROM records_record t WHERE t.id = (r.data->>'{hop}')"
+                f"::bigint AND t.entity = %s AND t.deleted_at IS NULL AND ({sql}))"
+            )
+            params = [entity.key, *params]
+        return sql, params
+
+    def operator_sql(
+        self, op: str, column: SqlField, compiled, raw: Any, where: str
+    ) -> tuple[str, list]:
+        expr, cast = column.sql, column.sql_type
+        value_where = f"{where}.value"
+        if op == "is_null":
+            if not isinstance(raw, bool):
+                raise QueryError("is_null takes true or false", value_where)
+            return f"{expr} IS {'' if raw else 'NOT '}NULL", []
+        if op in RELATIVE_DATES:
+            n = None
+            if op in ("last_n_days", "next_n_days"):
+                if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= 3660:
+                    raise QueryError(f"{op} takes a number of days (1 to 3660)", value_where)
+                n = raw
+            start, end = date_range(op, self.today, n)
+            if compiled is not None and compiled.options["type"] == "datetime":
+                start, end = (f"{d.isoformat()}T00:00:00.000000Z" for d in (start, end))
+            else:
+                start, end = start.isoformat(), end.isoformat()
+            return f"{expr} >= %s AND {expr} < %s", [start, end]
+        if (
+            op == "contains"
+            and column.json_sql is not None
+            and compiled.options["type"] in ("multi_choice", "multi_lookup")
+        ):
+            value = self.value(compiled, raw, value_where)
+            return f"{column.json_sql} @> %s::jsonb", [json.dumps([value])]
+        if op in ("contains", "starts_with"):
+            value = self.value(compiled, raw, value_where)
+            if not isinstance(value, str):
+                raise QueryError("expected text", value_where)
+            pattern = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            target = expr if compiled.options["type"] != "address" else f"({column.json_sql})::text"
+            return (f"{target} ILIKE %s", [f"%{pattern}%" if op == "contains" else f"{pattern}%"])
+        if op in ("in", "not_in"):
+            if not isinstance(raw, list) or not raw:
+                raise QueryError(f"{op} takes a non-empty list", value_where)
+            values = [
+                self.value(compiled, item, f"{value_where}[{i}]") for i, item in enumerate(raw)
+            ]
+            if op == "in":
+                return f"{expr} = ANY(%s::{cast}[])", [values]
+            return f"({expr} IS NULL OR {expr} <> ALL(%s::{cast}[]))", [values]
+        if op == "between":
+            if not isinstance(raw, list) or len(raw) != 2:
+                raise QueryError("between takes [low, high]", value_where)
+            low = self.value(compiled, raw[0], f"{value_where}[0]")
+            high = self.value(compiled, raw[1], f"{value_where}[1]")
+            return f"{expr} BETWEEN %s::{cast} AND %s::{cast}", [low, high]
+        value = self.value(compiled, raw, value_where)
+        sql_op = {
+            "eq": "=",
+            "ne": "IS DISTINCT FROM",
+            "lt": "<",
+            "lte": "<=",
+            "gt": ">",
+            "gte": ">=",
+        }[op]
+        return f"{expr} {sql_op} %s::{cast}", [value]
+
+    # -- sorting and pages ---------------------------------------------------------------
+
+    def sort_columns(self, sorts: list[Sort]) -> list[tuple[SqlField, Sort]]:
+        columns = []
+        for index, sort in enumerate(sorts):
+            where = f"order_by[{index}]"
+            if sort.direction not in ("asc", "desc") or sort.nulls not in ("first", "last"):
+                raise QueryError("direction is asc or desc, nulls first or last", where)
+            if "." in sort.field:
+                raise QueryError("sorting follows no lookup", where)
+            _, _, column, compiled = self.resolve(sort.field, f"{where}.field")
+            if compiled is not None and not compiled.type.sortable:
+                raise QueryError(f"{sort.field} cannot be sorted", where)
+            columns.append((column, sort))
+        columns.append((SqlField("r.id", "bigint"), Sort("id")))
+        return columns
+
+
+def encode_cursor(values: list) -> str:
+    def plain(value):
+        if isinstance(value, Decimal):
+            return str(value)
+        if isinstance(value, dt.datetime):
+            return value.isoformat()
+        return value
+
+    raw = json.dumps([plain(v) for v in values], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, size: int) -> list:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, TypeError) as error:
+        raise QueryError("invalid cursor", "after") from error
+    if not isinstance(values, list) or len(values) != size:
+        raise QueryError("invalid cursor", "after")
+    return values
+
+
+def keyset_condition(columns: list[tuple[SqlField, Sort]], last: list) -> tuple[str, list]:
+    """Rows strictly after ``last`` in the sort order, nulls placed as each sort says."""
+    ors, params = [], []
+    equal_prefix: list[str] = []
+    equal_params: list = []
+    for (column, sort), value in zip(columns, last, strict=True):
+        expr, cast = column.sql, column.sql_type
+        forward = ">" if sort.direction == "asc" else "<"
+        null_after = sort.nulls == "last"
+        if value is None:
+            after = "FALSE" if null_after else f"{expr} IS NOT NULL"
+            after_params = []
+            equal = f"{expr} IS NULL"
+            equal_values = []
+        else:
+            after = f"{expr} {forward} %s::{cast}"
+            after_params = [value]
+            if null_after:
+                after = f"({after} OR {expr} IS NULL)"
+            equal = f"{expr} = %s::{cast}"
+            equal_values = [value]
+        ors.append(" AND ".join([*equal_prefix, after]))
+        params += equal_params + after_params
+        equal_prefix.append(equal)
+        equal_params = equal_params + equal_values
+    return "(" + ") OR (".join(ors) + ")", params
+
+
+def order_sql(columns: list[tuple[SqlField, Sort]]) -> str:
+    return ", ".join(
+        f"{column.sql} {sort.direction.upper()} NULLS {sort.nulls.upper()}"
+        for column, sort in columns
+    )
+
+
+def run_query(
+    compiler: QueryCompiler,
+    *,
+    filter_tree: dict | None,
+    sorts: list[Sort],
+    first: int,
+    after: str | None,
+    search: str | None,
+    with_total: bool,
+    scope: tuple[str, list],
+) -> Page:
+    if isinstance(first, bool) or not isinstance(first, int) or not 1 <= first <= MAX_PAGE:
+        raise QueryError(f"first must be between 1 and {MAX_PAGE}", "first")
+    where, params = ["r.entity = %s", "r.deleted_at IS NULL"], [compiler.entity.key]
+    scope_sql, scope_params = scope
+    where.append(f"({scope_sql})")
+    params += scope_params
+    if filter_tree is not None:
+        sql, filter_params = compiler.compile_filter(filter_tree)
+        where.append(f"COALESCE(({sql}), FALSE)")
+        params += filter_params
+    if search:
+        searchable = [
+            key for key, f in compiler.entity.fields.items() if f.options.get("searchable")
+        ]
+        if not searchable:
+            raise QueryError(f"{compiler.entity.key} has no searchable field", "search")
+        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append("(" + " OR ".join(f"(r.data->>'{key}') ILIKE %s" for key in searchable) + ")")
+        params += [pattern] * len(searchable)
+    columns = compiler.sort_columns(sorts)
+    base_where, base_params = list(where), list(params)
+    if after:
+        sql, cursor_params = keyset_condition(columns, decode_cursor(after, len(columns)))
+        where.append(f"({sql})")
+        params += cursor_params
+    select_sorts = ", ".join(f"{column.sql} AS s{i}" for i, (column, _) in enumerate(columns))
+    statement = (
+        f"SELECT r.id, r.version, r.data, r.owner_id, r.created_at, r.updated_at, "
+        f"{select_sorts} FROM records_record r WHERE {' AND '.join(where)} "
+        f"ORDER BY {order_sql(columns)} LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*params, first + 1])
+        fetched = cursor.fetchall()
+        total = None
+        if with_total:
+            cursor.execute(
+                f"SELECT count(*) FROM records_record r WHERE {' AND '.join(base_where)}",
+                base_params,
+            )
+            total = cursor.fetchone()[0]
+    has_next = len(fetched) > first
+    fetched = fetched[:first]
+    # Django leaves jsonb undecoded on raw cursors.
+    rows = [
+        {
+            "id": row[0],
+            "version": row[1],
+            "data": json.loads(row[2]) if isinstance(row[2], str) else row[2],
+            "owner_id": row[3],
+            "created_at": row[4],
+            "updated_at": row[5],
+        }
+        for row in fetched
+    ]
+    end_cursor = encode_cursor(list(fetched[-1][6:])) if fetched else None
+    return Page(rows=rows, has_next=has_next, end_cursor=end_cursor, total=total)

@@ -1,0 +1,63 @@
+"""How a field's stored JSON value is read in SQL: the expression and its SQL type.
+
+Values are compared in their SQL type (numbers as ``numeric``, ids as ``bigint``), so filters and
+sorts agree with the field types' meaning rather than with JSON text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# SQL type by field type; missing types compare as text (ISO dates and fixed-width UTC
+# date-times sort correctly as text).
+SQL_TYPES = {
+    "integer": "bigint",
+    "decimal": "numeric",
+    "percent": "numeric",
+    "currency": "numeric",
+    "boolean": "boolean",
+    "lookup": "bigint",
+    "user": "bigint",
+}
+SYSTEM_COLUMNS = {
+    "id": ("{t}.id", "bigint"),
+    "version": ("{t}.version", "bigint"),
+    "owner": ("{t}.owner_id", "bigint"),
+    "created_by": ("{t}.created_by_id", "bigint"),
+    "updated_by": ("{t}.updated_by_id", "bigint"),
+    "created_at": ("{t}.created_at", "timestamptz"),
+    "updated_at": ("{t}.updated_at", "timestamptz"),
+}
+
+
+@dataclass(frozen=True)
+class SqlField:
+    sql: str
+    sql_type: str
+    json_sql: str | None = None  # the raw jsonb value, for containment operators
+
+
+def quote_literal_key(key: str) -> str:
+    # Keys are validated snake_case by the configuration schema; never user text.
+    if not key.replace("_", "").isalnum():
+        raise ValueError(f"unsafe field key {key!r}")
+    return f"'{key}'"
+
+
+def sql_field(
+    alias: str, key: str, field_type: str | None, options: dict | None = None
+) -> SqlField:
+    if field_type is None:
+        sql, sql_type = SYSTEM_COLUMNS[key]
+        return SqlField(sql.format(t=alias), sql_type)
+    if field_type == "formula":
+        return sql_field(alias, key, (options or {}).get("result_type"), options)
+    literal = quote_literal_key(key)
+    json_sql = f"{alias}.data->{literal}"
+    sql_type = SQL_TYPES.get(field_type, "text")
+    if field_type == "currency":
+        text = f"({alias}.data->{literal}->>'amount')"
+    else:
+        text = f"({alias}.data->>{literal})"
+    sql = text if sql_type == "text" else f"{text}::{sql_type}"
+    return SqlField(sql, sql_type, json_sql)

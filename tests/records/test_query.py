@@ -1,0 +1,234 @@
+"""The query compiler against PostgreSQL: filters, sorts, keyset pages, search, refusals."""
+
+import pytest
+
+from records.errors import RecordError
+
+
+@pytest.fixture
+def companies(shop):
+    rows = [
+        {
+            "name": "Alpha",
+            "employees": 10,
+            "tier": "a",
+            "active": True,
+            "founded": "2001-05-01",
+            "credit_limit": "100.50",
+            "tags": ["partner"],
+        },
+        {
+            "name": "Beta",
+            "employees": 250,
+            "tier": "b",
+            "active": False,
+            "founded": "1999-12-31",
+            "credit_limit": "20",
+            "tags": ["partner", "reseller"],
+        },
+        {"name": "Gamma 北京", "employees": None, "tier": "c", "active": True},
+        {
+            "name": "Delta",
+            "employees": 10,
+            "tier": "a",
+            "active": True,
+            "founded": "2020-01-01",
+            "credit_limit": "7.25",
+        },
+    ]
+    return {
+        row["name"]: shop.create("company", {k: v for k, v in row.items() if v is not None})
+        for row in rows
+    }
+
+
+def names(page) -> list[str]:
+    return [row.values["name"] for row in page.rows]
+
+
+def query(shop, filter_tree=None, **kwargs):
+    kwargs.setdefault("order_by", [{"field": "name"}])
+    return shop.query("company", filter_tree=filter_tree, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("filter_tree", "expected"),
+    [
+        ({"field": "tier", "op": "eq", "value": "a"}, ["Alpha", "Delta"]),
+        ({"field": "tier", "op": "ne", "value": "a"}, ["Beta", "Gamma 北京"]),
+        ({"field": "employees", "op": "ne", "value": 10}, ["Beta", "Gamma 北京"]),
+        ({"field": "employees", "op": "gt", "value": 10}, ["Beta"]),
+        ({"field": "employees", "op": "lte", "value": 10}, ["Alpha", "Delta"]),
+        ({"field": "employees", "op": "between", "value": [5, 300]}, ["Alpha", "Beta", "Delta"]),
+        ({"field": "employees", "op": "is_null", "value": True}, ["Gamma 北京"]),
+        ({"field": "employees", "op": "in", "value": [250, 3]}, ["Beta"]),
+        ({"field": "employees", "op": "not_in", "value": [250]}, ["Alpha", "Delta", "Gamma 北京"]),
+        ({"field": "credit_limit", "op": "gte", "value": "20"}, ["Alpha", "Beta"]),
+        ({"field": "credit_limit", "op": "lt", "value": 10}, ["Delta", "Gamma 北京"]),
+        ({"field": "active", "op": "eq", "value": False}, ["Beta"]),
+        ({"field": "founded", "op": "lt", "value": "2001-01-01"}, ["Beta"]),
+        ({"field": "name", "op": "contains", "value": "北京"}, ["Gamma 北京"]),
+        ({"field": "name", "op": "contains", "value": "ET"}, ["Beta"]),
+        ({"field": "name", "op": "starts_with", "value": "d"}, ["Delta"]),
+        ({"field": "name", "op": "contains", "value": "%"}, []),
+        ({"field": "tags", "op": "contains", "value": "reseller"}, ["Beta"]),
+        (
+            {
+                "and": [
+                    {"field": "tier", "op": "eq", "value": "a"},
+                    {"field": "founded", "op": "gt", "value": "2010-01-01"},
+                ]
+            },
+            ["Delta"],
+        ),
+        (
+            {
+                "or": [
+                    {"field": "tier", "op": "eq", "value": "b"},
+                    {"field": "employees", "op": "is_null", "value": True},
+                ]
+            },
+            ["Beta", "Gamma 北京"],
+        ),
+        (
+            {"not": {"field": "employees", "op": "gt", "value": 100}},
+            ["Alpha", "Delta", "Gamma 北京"],
+        ),
+    ],
+)
+def test_filters(shop, companies, filter_tree, expected):
+    assert names(query(shop, filter_tree)) == expected
+
+
+def test_lookup_hop_filters_on_the_target(shop, companies):
+    for company, deal in (("Alpha", "A1"), ("Beta", "B1"), ("Delta", "D1")):
+        shop.create("deal", {"name": deal, "company": companies[company].id})
+    page = shop.query(
+        "deal",
+        filter_tree={"field": "company.tier", "op": "eq", "value": "a"},
+        order_by=[{"field": "name"}],
+    )
+    assert [row.values["name"] for row in page.rows] == ["A1", "D1"]
+
+
+def test_sort_on_several_keys_with_nulls_first_or_last(shop, companies):
+    order = [
+        {"field": "employees", "direction": "desc", "nulls": "last"},
+        {"field": "name", "direction": "desc"},
+    ]
+    assert names(query(shop, order_by=order)) == ["Beta", "Delta", "Alpha", "Gamma 北京"]
+    order[0]["nulls"] = "first"
+    assert names(query(shop, order_by=order)) == ["Gamma 北京", "Beta", "Delta", "Alpha"]
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        [{"field": "employees", "direction": "asc", "nulls": "first"}],
+        [{"field": "employees", "direction": "desc", "nulls": "last"}, {"field": "name"}],
+        [{"field": "tier", "direction": "desc"}, {"field": "credit_limit", "nulls": "first"}],
+    ],
+)
+def test_keyset_pages_walk_every_record_once_in_order(shop, companies, order):
+    everything = names(query(shop, order_by=order, first=10))
+    walked, after = [], None
+    while True:
+        page = query(shop, order_by=order, first=1, after=after)
+        walked += names(page)
+        if not page.has_next:
+            break
+        after = page.end_cursor
+    assert walked == everything
+
+
+def test_pages_stay_stable_while_records_are_inserted(shop, companies):
+    first = query(shop, first=2)
+    assert names(first) == ["Alpha", "Beta"]
+    shop.create("company", {"name": "Aardvark"})
+    second = query(shop, first=2, after=first.end_cursor)
+    assert names(second) == ["Delta", "Gamma 北京"]
+
+
+def test_total_count_and_search(shop, companies):
+    page = query(shop, search="北京", with_total=True)
+    assert (names(page), page.total) == (["Gamma 北京"], 1)
+    assert query(shop, first=1, with_total=True).total == 4
+
+
+def test_deleted_records_are_not_listed(shop, companies):
+    shop.delete("company", companies["Beta"].id)
+    assert names(query(shop)) == ["Alpha", "Delta", "Gamma 北京"]
+
+
+@pytest.mark.parametrize(
+    ("filter_tree", "message"),
+    [
+        (
+            {"field": "nickname", "op": "eq", "value": 1},
+            "filter.field: company has no field 'nickname'",
+        ),
+        (
+            {"field": "tags", "op": "gt", "value": 1},
+            "filter.op: the operator 'gt' does not apply to tags (use contains, is_null)",
+        ),
+        (
+            {"field": "employees", "op": "eq", "value": "many"},
+            "filter.value: 'many' is not a number",
+        ),
+        ({"field": "tier", "op": "eq", "value": "z"}, "filter.value: 'z' is not one of: a, b, c"),
+        (
+            {"field": "employees", "op": "in", "value": []},
+            "filter.value: in takes a non-empty list",
+        ),
+        (
+            {"field": "employees", "op": "is_null", "value": "yes"},
+            "filter.value: is_null takes true or false",
+        ),
+        ({"and": []}, "filter: and takes a non-empty list"),
+        (
+            {"or": [{"field": "name"}]},
+            "filter.or[0]: expected and / or / not, or field, op and value",
+        ),
+        (
+            {"field": "deal_count.x", "op": "eq", "value": 1},
+            "filter.field: 'deal_count.x' is not a field or a lookup.field path",
+        ),
+        ("tier = a", "filter: a filter is an object"),
+    ],
+)
+def test_bad_filters_name_the_problem(shop, companies, filter_tree, message):
+    with pytest.raises(RecordError) as error:
+        query(shop, filter_tree)
+    assert (error.value.code, error.value.message) == ("invalid_query", message)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"first": 0}, "first: first must be between 1 and 500"),
+        ({"first": 501}, "first: first must be between 1 and 500"),
+        ({"after": "not-a-cursor"}, "after: invalid cursor"),
+        ({"order_by": [{"field": "tags"}]}, "order_by[0]: tags cannot be sorted"),
+        (
+            {"order_by": [{"field": "name", "direction": "up"}]},
+            "order_by[0]: direction is asc or desc, nulls first or last",
+        ),
+    ],
+)
+def test_bad_paging_and_sorting_are_refused(shop, companies, kwargs, message):
+    with pytest.raises(RecordError) as error:
+        query(shop, **kwargs)
+    assert error.value.message == message
+
+
+def test_a_page_costs_the_same_queries_for_10_and_100_rows(shop, django_assert_num_queries):
+    for index in range(100):
+        shop.create("company", {"name": f"C{index:03d}"})
+    from tenants.context import tenant_context
+
+    with tenant_context(shop.tenant, user=shop.user):
+        shop.query("company", first=1)  # warm the compiled configuration
+        with django_assert_num_queries(2):
+            assert len(shop.query("company", first=10).rows) == 10
+        with django_assert_num_queries(2):
+            assert len(shop.query("company", first=100).rows) == 100
