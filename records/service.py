@@ -99,6 +99,31 @@ class RecordService:
             ]
             return page
 
+    def aggregate(
+        self,
+        entity_key: str,
+        *,
+        filter_tree: dict | None = None,
+        group_by: list[dict] | None = None,
+        metrics: list[dict] | None = None,
+        search: str | None = None,
+    ) -> list[dict]:
+        """Grouped metrics for reports, in one SQL statement (see records/aggregates.py)."""
+        from records.aggregates import run_aggregate
+
+        with tenant_context(self.tenant, user=self.user):
+            config = self._config()
+            entity = self._entity(entity_key, config)
+            self.permissions.check("read", entity, None)
+            return run_aggregate(
+                QueryCompiler(config, entity),
+                filter_tree=filter_tree,
+                group_by=group_by or [],
+                metrics=metrics or [{"fn": "count"}],
+                search=search,
+                scope=self.permissions.read_scope(entity),
+            )
+
     @staticmethod
     def _sort(item: Any, index: int) -> Sort:
         if (
