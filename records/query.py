@@ -331,19 +331,15 @@ def order_sql(columns: list[tuple[SqlField, Sort]]) -> str:
     )
 
 
-def run_query(
+def base_conditions(
     compiler: QueryCompiler,
     *,
     filter_tree: dict | None,
-    sorts: list[Sort],
-    first: int,
-    after: str | None,
     search: str | None,
-    with_total: bool,
     scope: tuple[str, list],
-) -> Page:
-    if isinstance(first, bool) or not isinstance(first, int) or not 1 <= first <= MAX_PAGE:
-        raise QueryError(f"first must be between 1 and {MAX_PAGE}", "first")
+) -> tuple[list[str], list]:
+    """The WHERE conditions (over alias ``r``) every read shares: the entity, live records,
+    the permission scope, the filter and the search."""
     where, params = ["r.entity = %s", "r.deleted_at IS NULL"], [compiler.entity.key]
     scope_sql, scope_params = scope
     where.append(f"({scope_sql})")
@@ -361,6 +357,23 @@ def run_query(
         pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         where.append("(" + " OR ".join(f"(r.data->>'{key}') ILIKE %s" for key in searchable) + ")")
         params += [pattern] * len(searchable)
+    return where, params
+
+
+def run_query(
+    compiler: QueryCompiler,
+    *,
+    filter_tree: dict | None,
+    sorts: list[Sort],
+    first: int,
+    after: str | None,
+    search: str | None,
+    with_total: bool,
+    scope: tuple[str, list],
+) -> Page:
+    if isinstance(first, bool) or not isinstance(first, int) or not 1 <= first <= MAX_PAGE:
+        raise QueryError(f"first must be between 1 and {MAX_PAGE}", "first")
+    where, params = base_conditions(compiler, filter_tree=filter_tree, search=search, scope=scope)
     columns = compiler.sort_columns(sorts)
     base_where, base_params = list(where), list(params)
     if after:
