@@ -20,6 +20,7 @@ from records.errors import FieldError, RecordError, RecordErrorCode
 from records.models import AuditEntry, Counter, Record, Reference, UniqueValue
 from records.permissions import Permissions
 from records.query import Page, QueryCompiler, QueryError, Sort, run_query
+from records.rollups import refresh_for_child
 from records.values import cel_record, evaluate, from_cel, normalize_input
 from tenants.context import tenant_context
 
@@ -166,6 +167,7 @@ class RecordService:
             record.save()
             self._write_side_tables(entity, record, data, previous={})
             self._audit(entity, record, "create", {}, data)
+            refresh_for_child(self._config(), entity, {}, data)
             return self._view(entity, record)
 
     def update(
@@ -198,6 +200,8 @@ class RecordService:
             record.save()
             self._write_side_tables(entity, record, data, previous=previous)
             self._audit(entity, record, "update", previous, data)
+            refresh_for_child(self._config(), entity, previous, data)
+            record.refresh_from_db(fields=["data"])
             return self._view(entity, record)
 
     def delete(self, entity_key: str, record_id: int) -> None:
@@ -226,6 +230,7 @@ class RecordService:
             record.version += 1
             record.save(update_fields=["deleted_at", "deleted_by", "version"])
             self._audit(entity, record, "restore", {}, {})
+            refresh_for_child(self._config(), entity, {}, record.data)
             return self._view(entity, record)
 
     def purge(self, entity_key: str, record_id: int) -> None:
@@ -275,6 +280,9 @@ class RecordService:
 
     def _apply_defaults(self, entity: CompiledEntity, data: dict, given: dict) -> None:
         for key, field in entity.fields.items():
+            if field.options["type"] == "rollup" and field.options["function"] == "count":
+                data[key] = 0  # a new record has nothing pointing at it yet
+                continue
             if key in given or "default" not in field.options or field.type.computed:
                 continue
             default = field.options["default"]
@@ -468,6 +476,7 @@ class RecordService:
         record.version += 1
         record.save(update_fields=["deleted_at", "deleted_by", "version"])
         self._audit(entity, record, "delete", {}, {})
+        refresh_for_child(config, entity, record.data, {})
 
     def _audit(
         self, entity: CompiledEntity, record: Record, action: str, before: dict, after: dict

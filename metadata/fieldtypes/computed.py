@@ -1,6 +1,7 @@
 """Values the platform computes: autonumbers, formulas and rollups."""
 
 import re
+from decimal import Decimal
 from typing import Any
 
 from metadata.cel_check import ExpressionError, referenced_fields
@@ -144,6 +145,13 @@ class Rollup(Computed):
 
     def graphql_type_for(self, field):
         return "Int" if field["function"] == "count" else "Decimal"
+
+    def from_storage(self, stored, field):
+        # Counts are integers; other rollups are exact decimals kept as strings.
+        return stored if field["function"] == "count" else Decimal(stored)
+
+    def to_cel(self, stored, field):
+        return stored if field["function"] == "count" else float(stored)
 
     def check_options(self, field, path, ctx):
         source = ctx.entities.get(field["source"])

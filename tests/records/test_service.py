@@ -33,6 +33,7 @@ def test_create_normalizes_defaults_numbers_and_computes(shop):
         "tier": "c",
         "credit_limit": Decimal("0.00"),
         "active": True,
+        "deal_count": 0,
         "code": f"C-{dt.datetime.now(dt.UTC):%Y}-0001",
     }
     assert (company.version, company.owner_id) == (1, shop.user.pk)

@@ -1,0 +1,73 @@
+"""Rollups stay correct through creates, updates, moves, deletes and restores."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from records.service import RecordService
+
+
+def rollups(shop, company_id) -> tuple:
+    values = shop.get("company", company_id).values
+    return values.get("deal_count"), values.get("open_pipeline")
+
+
+def test_a_new_parent_counts_zero(shop, company):
+    assert rollups(shop, company.id) == (0, None)
+
+
+def test_rollups_follow_every_change_of_the_children(shop, company):
+    other = shop.create("company", {"name": "Other"})
+    first = shop.create("deal", {"name": "A", "company": company.id, "amount": "100"})
+    shop.create("deal", {"name": "B", "company": company.id, "amount": "50.5"})
+    assert rollups(shop, company.id) == (2, Decimal("150.50"))
+
+    shop.update("deal", first.id, {"stage": "won"})  # the filter drops won deals from the sum
+    assert rollups(shop, company.id) == (2, Decimal("50.50"))
+
+    shop.update("deal", first.id, {"company": other.id, "stage": "new"})
+    assert rollups(shop, company.id) == (1, Decimal("50.50"))
+    assert rollups(shop, other.id) == (1, Decimal("100.00"))
+
+    shop.delete("deal", first.id)
+    assert rollups(shop, other.id) == (0, None)
+    shop.restore("deal", first.id)
+    assert rollups(shop, other.id) == (1, Decimal("100.00"))
+
+
+def test_a_user_cannot_write_a_rollup(shop, company):
+    from records.errors import RecordError
+
+    with pytest.raises(RecordError) as error:
+        shop.update("company", company.id, {"deal_count": 7})
+    assert [(e.field, e.code) for e in error.value.errors] == [("deal_count", "read_only")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_children_are_all_counted(make_tenant):
+    made = make_tenant("busy", pack="starter")
+    parent = RecordService(made.tenant, made.admin).create("company", {"name": "Busy"})
+    failures = []
+
+    def add_deals(prefix: str) -> None:
+        try:
+            service = RecordService(made.tenant, made.admin)
+            for index in range(5):
+                service.create(
+                    "deal", {"name": f"{prefix}{index}", "company": parent.id, "amount": "10"}
+                )
+        except Exception as error:  # noqa: BLE001
+            failures.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=add_deals, args=(p,)) for p in "abc"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    values = RecordService(made.tenant, made.admin).get("company", parent.id).values
+    assert (values["deal_count"], values["open_pipeline"]) == (15, Decimal("150.00"))
