@@ -100,6 +100,22 @@ class RecordService:
             ]
             return page
 
+    def bulk_create(self, entity_key: str, rows: list[dict], *, batch_size: int = 1000):
+        """All rows or none; see records/bulk.py."""
+        from records.bulk import BulkWriter
+
+        return BulkWriter(self, batch_size).create(entity_key, rows)
+
+    def bulk_update(self, entity_key: str, rows: list[dict]):
+        from records.bulk import BulkWriter
+
+        return BulkWriter(self).update(entity_key, rows)
+
+    def bulk_upsert(self, entity_key: str, rows: list[dict], *, match_on: str):
+        from records.bulk import BulkWriter
+
+        return BulkWriter(self).upsert(entity_key, rows, match_on)
+
     def aggregate(
         self,
         entity_key: str,
@@ -296,9 +312,18 @@ class RecordService:
                 data[key] = field.type.to_storage(normalized, field.options)
 
     def _complete(
-        self, entity: CompiledEntity, record: Record, data: dict, errors: list[FieldError]
+        self,
+        entity: CompiledEntity,
+        record: Record,
+        data: dict,
+        errors: list[FieldError],
+        live: dict[str, set[int]] | None = None,
     ) -> dict:
-        """Drop empty values, compute formulas, check required, rules, references."""
+        """Drop empty values, compute formulas, check required, rules, references.
+
+        ``live`` holds, per target entity, the ids already known to be live and locked (bulk
+        writes check all their references in one query per target).
+        """
         data = {key: value for key, value in data.items() if value is not None}
         if errors:
             self._raise(errors, entity)
@@ -329,7 +354,7 @@ class RecordService:
                 locale_message = rule.message.get("en") or next(iter(rule.message.values()))
                 for field_key in rule.fields or (None,):
                     errors.append(FieldError(field_key, f"rule:{rule.key}", locale_message))
-        self._check_references(entity, data, errors)
+        self._check_references(entity, data, errors, live)
         self._raise(errors, entity)
         return data
 
@@ -345,7 +370,11 @@ class RecordService:
             return any(record.get(key) is None for key in referenced_fields(rule.program.source))
 
     def _check_references(
-        self, entity: CompiledEntity, data: dict, errors: list[FieldError]
+        self,
+        entity: CompiledEntity,
+        data: dict,
+        errors: list[FieldError],
+        live: dict[str, set[int]] | None = None,
     ) -> None:
         """Every lookup must name a live record of its target entity; the targets are locked
         (FOR SHARE) so that a concurrent delete waits for this transaction."""
@@ -353,7 +382,8 @@ class RecordService:
             if field.options["type"] not in ("lookup", "multi_lookup") or key not in data:
                 continue
             ids = data[key] if isinstance(data[key], list) else [data[key]]
-            found = live_targets(ids, field.options["target"])
+            target = field.options["target"]
+            found = live[target] if live is not None else live_targets(ids, target)
             missing = [i for i in ids if i not in found]
             if missing:
                 errors.append(

@@ -1,0 +1,314 @@
+"""Bulk create, update and upsert: many rows through the same checks as one.
+
+The rule is **all or nothing**: every row is checked and every failing row is reported with its
+index; if any row fails, nothing at all is written (the operation runs in a savepoint of its
+own, so a caller that catches the error keeps its transaction). Rows are processed in batches,
+so memory and statement sizes stay bounded, inside the one transaction. Creates take a fast
+path: references are checked with one query per target entity, and records, unique values,
+references and audit entries are inserted in bulk.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from records.errors import FieldError, RecordError, RecordErrorCode
+from records.models import AuditEntry, Counter, Record, Reference, UniqueValue
+from records.values import normalize_input
+from tenants.context import tenant_context
+
+DEFAULT_BATCH = 1000
+
+
+@dataclass
+class RowError:
+    index: int
+    errors: list[FieldError]
+
+    def as_dict(self) -> dict:
+        return {"index": self.index, "errors": [e.as_dict() for e in self.errors]}
+
+
+@dataclass
+class BulkResult:
+    created: list[int] = dataclasses.field(default_factory=list)
+    updated: list[int] = dataclasses.field(default_factory=list)
+
+
+class BulkError(RecordError):
+    def __init__(self, rows: list[RowError]):
+        super().__init__(
+            RecordErrorCode.INVALID, f"{len(rows)} row(s) failed; nothing was written."
+        )
+        self.rows = rows
+
+
+def _batches(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield start, items[start : start + size]
+
+
+class BulkWriter:
+    def __init__(self, service, batch_size: int = DEFAULT_BATCH):
+        self.service = service
+        self.batch_size = batch_size
+
+    def create(self, entity_key: str, rows: list[dict]) -> BulkResult:
+        service = self.service
+        if not isinstance(rows, list):
+            raise RecordError(RecordErrorCode.INVALID, "rows must be a list of objects")
+        result, failures = BulkResult(), []
+        with tenant_context(service.tenant, user=service.user), transaction.atomic():
+            config = service._config()
+            entity = service._entity(entity_key, config)
+            service.permissions.check("create", entity, None)
+            for start, batch in _batches(rows, self.batch_size):
+                ids, batch_failures = self._create_batch(config, entity, batch, start)
+                result.created += ids
+                failures += batch_failures
+            if failures:
+                raise BulkError(failures)
+        return result
+
+    def _create_batch(self, config, entity, rows: list[Any], start: int):
+        service, now = self.service, timezone.now()
+        live = self._live_targets(entity, rows)
+        prepared, failures = [], []
+        for offset, values in enumerate(rows):
+            errors: list[FieldError] = []
+            try:
+                data, errors = normalize_input(entity, values)
+                service._apply_defaults(entity, data, values if isinstance(values, dict) else {})
+                record = Record(
+                    tenant=service.tenant,
+                    entity=entity.key,
+                    version=1,
+                    owner=service.user,
+                    created_by=service.user,
+                    updated_by=service.user,
+                    created_at=now,
+                    updated_at=now,
+                )
+                record.data = service._complete(entity, record, data, errors, live)
+                prepared.append((start + offset, record))
+            except RecordError as error:
+                failures.append(
+                    RowError(
+                        start + offset,
+                        error.errors or [FieldError(None, error.code, error.message)],
+                    )
+                )
+        failures += self._claim_unique(entity, prepared)
+        if failures:
+            return [], failures
+        self._issue_autonumbers(entity, [record for _, record in prepared], now)
+        records = Record.objects.bulk_create([record for _, record in prepared])
+        self._write_side_rows(entity, records, now)
+        for record in records:
+            from records.rollups import refresh_for_child
+
+            refresh_for_child(config, entity, {}, record.data)
+        return [record.pk for record in records], []
+
+    def _live_targets(self, entity, rows: list[Any]) -> dict[str, set[int]]:
+        from records.service import live_targets
+
+        wanted: dict[str, set[int]] = {}
+        for key, field in entity.fields.items():
+            if field.options["type"] not in ("lookup", "multi_lookup"):
+                continue
+            ids = wanted.setdefault(field.options["target"], set())
+            for row in rows:
+                value = row.get(key) if isinstance(row, dict) else None
+                for item in value if isinstance(value, list) else [value]:
+                    if isinstance(item, int) and not isinstance(item, bool):
+                        ids.add(item)
+        return {target: live_targets(sorted(ids), target) for target, ids in wanted.items()}
+
+    def _claim_unique(self, entity, prepared) -> list[RowError]:
+        """Duplicates within the rows and against stored values, all reported."""
+        failures = []
+        for key, field in entity.fields.items():
+            if not field.options.get("unique"):
+                continue
+            seen: dict[str, int] = {}
+            for index, record in prepared:
+                if record.data.get(key) is None:
+                    continue
+                value = field.type.unique_key(record.data[key], field.options)
+                if value in seen:
+                    failures.append(
+                        RowError(
+                            index,
+                            [
+                                FieldError(
+                                    key, "not_unique", f"row {seen[value]} has the same {key}"
+                                )
+                            ],
+                        )
+                    )
+                seen.setdefault(value, index)
+            taken = set(
+                UniqueValue.objects.filter(
+                    entity=entity.key, field=key, value__in=list(seen)
+                ).values_list("value", flat=True)
+            )
+            failures += [
+                RowError(
+                    index,
+                    [FieldError(key, "not_unique", f"another {entity.key} already has this {key}")],
+                )
+                for value, index in seen.items()
+                if value in taken
+            ]
+        return failures
+
+    def _issue_autonumbers(self, entity, records: list[Record], now) -> None:
+        from records.service import render_autonumber
+
+        for key, field in entity.fields.items():
+            if field.options["type"] != "autonumber" or not records:
+                continue
+            pattern = field.options["pattern"]
+            period = now.strftime("%Y") if "{YY" in pattern else ""
+            counter, _ = Counter.objects.get_or_create(
+                tenant=self.service.tenant,
+                entity=entity.key,
+                field=key,
+                period=period,
+                defaults={"value": field.options.get("start", 1) - 1},
+            )
+            counter = Counter.objects.select_for_update().get(pk=counter.pk)
+            first = counter.value + 1
+            counter.value += len(records)
+            counter.save(update_fields=["value"])
+            for offset, record in enumerate(records):
+                record.data[key] = render_autonumber(pattern, first + offset, now)
+
+    def _write_side_rows(self, entity, records: list[Record], now) -> None:
+        tenant, user = self.service.tenant, self.service.user
+        uniques, references, audits = [], [], []
+        for record in records:
+            for key, field in entity.fields.items():
+                value = record.data.get(key)
+                if value is None:
+                    continue
+                if field.options.get("unique"):
+                    uniques.append(
+                        UniqueValue(
+                            tenant=tenant,
+                            entity=entity.key,
+                            field=key,
+                            value=field.type.unique_key(value, field.options),
+                            record=record,
+                        )
+                    )
+                if field.options["type"] in ("lookup", "multi_lookup"):
+                    for target in value if isinstance(value, list) else [value]:
+                        references.append(
+                            Reference(tenant=tenant, source=record, field=key, target_id=target)
+                        )
+            if entity.options.get("track_history"):
+                audits.append(
+                    AuditEntry(
+                        tenant=tenant,
+                        record_id=record.pk,
+                        entity=entity.key,
+                        action="create",
+                        user=user,
+                        at=now,
+                        changes=[
+                            {"field": k, "old": None, "new": v}
+                            for k, v in sorted(record.data.items())
+                        ],
+                    )
+                )
+        try:
+            with transaction.atomic():
+                UniqueValue.objects.bulk_create(uniques)
+        except IntegrityError as error:  # a concurrent writer took a value after our check
+            raise RecordError(
+                RecordErrorCode.INVALID, "A unique value was taken concurrently; retry."
+            ) from error
+        Reference.objects.bulk_create(references)
+        AuditEntry.objects.bulk_create(audits)
+
+    def update(self, entity_key: str, rows: list[dict]) -> BulkResult:
+        """Rows of ``{"id": …, "version": … (optional), "values": {…}}``."""
+        service = self.service
+        result, failures = BulkResult(), []
+        with tenant_context(service.tenant, user=service.user), transaction.atomic():
+            for index, row in enumerate(rows if isinstance(rows, list) else []):
+                if not isinstance(row, dict) or "id" not in row or "values" not in row:
+                    failures.append(
+                        RowError(
+                            index, [FieldError(None, "invalid_row", "a row needs id and values")]
+                        )
+                    )
+                    continue
+                try:
+                    with transaction.atomic():
+                        view = service.update(
+                            entity_key, row["id"], row["values"], version=row.get("version")
+                        )
+                    result.updated.append(view.id)
+                except RecordError as error:
+                    failures.append(
+                        RowError(
+                            index, error.errors or [FieldError(None, error.code, error.message)]
+                        )
+                    )
+            if failures:
+                raise BulkError(failures)
+        return result
+
+    def upsert(self, entity_key: str, rows: list[dict], match_on: str) -> BulkResult:
+        """Update the record whose unique ``match_on`` field equals the row's, else create."""
+        service = self.service
+        with tenant_context(service.tenant, user=service.user), transaction.atomic():
+            entity = service._entity(entity_key)
+            field = entity.fields.get(match_on)
+            if field is None or not field.options.get("unique"):
+                raise RecordError(
+                    RecordErrorCode.INVALID,
+                    f"upserts match on a unique field; {match_on!r} is not one",
+                )
+            keys = {}
+            for index, row in enumerate(rows):
+                value = row.get(match_on) if isinstance(row, dict) else None
+                if value is not None:
+                    data, _ = normalize_input(entity, {match_on: value})
+                    if data.get(match_on) is not None:
+                        keys[index] = field.type.unique_key(data[match_on], field.options)
+            existing = dict(
+                UniqueValue.objects.filter(
+                    entity=entity.key, field=match_on, value__in=list(keys.values())
+                ).values_list("value", "record_id")
+            )
+            creates = [(i, r) for i, r in enumerate(rows) if existing.get(keys.get(i)) is None]
+            updates = [
+                (i, {"id": existing[keys[i]], "values": r})
+                for i, r in enumerate(rows)
+                if existing.get(keys.get(i)) is not None
+            ]
+            failures, result = [], BulkResult()
+            for writer, items, attribute in (
+                (self.create, creates, "created"),
+                (self.update, updates, "updated"),
+            ):
+                if not items:
+                    continue
+                try:
+                    with transaction.atomic():
+                        done = writer(entity_key, [row for _, row in items])
+                    setattr(result, attribute, getattr(done, attribute))
+                except BulkError as error:
+                    failures += [RowError(items[f.index][0], f.errors) for f in error.rows]
+            if failures:
+                raise BulkError(sorted(failures, key=lambda f: f.index))
+        return result
