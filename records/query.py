@@ -106,6 +106,13 @@ class QueryCompiler:
             from metadata.fieldtypes import field_types
 
             field_type, options = field_types.get(options["result_type"]), {}
+        if field_type.key == "rollup":
+            from metadata.fieldtypes.numbers import to_decimal
+
+            try:
+                return to_decimal(raw)
+            except FieldValueError as error:
+                raise QueryError(error.message, where) from error
         if options.get("type") in ("autonumber",) or field_type.key == "autonumber":
             if not isinstance(raw, str):
                 raise QueryError(f"expected text, got {raw!r}", where)
@@ -285,14 +292,43 @@ def encode_cursor(values: list) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, size: int) -> list:
+CURSOR_TYPES = {
+    "bigint": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "numeric": lambda v: isinstance(v, str) and _is_number(v),
+    "boolean": lambda v: isinstance(v, bool),
+    "text": lambda v: isinstance(v, str),
+    "timestamptz": lambda v: isinstance(v, str) and _is_instant(v),
+}
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return Decimal(text).is_finite()
+    except ArithmeticError:
+        return False
+
+
+def _is_instant(text: str) -> bool:
+    try:
+        dt.datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def decode_cursor(cursor: Any, columns: list[tuple[SqlField, Sort]]) -> list:
+    """The sort values a cursor carries, each checked against its column's SQL type, so a
+    tampered cursor is refused here rather than failing in the database."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, TypeError) as error:
         raise QueryError("invalid cursor", "after") from error
-    if not isinstance(values, list) or len(values) != size:
+    if not isinstance(values, list) or len(values) != len(columns):
         raise QueryError("invalid cursor", "after")
+    for value, (column, _) in zip(values, columns, strict=True):
+        if value is not None and not CURSOR_TYPES[column.sql_type](value):
+            raise QueryError("invalid cursor", "after")
     return values
 
 
@@ -348,6 +384,8 @@ def base_conditions(
         sql, filter_params = compiler.compile_filter(filter_tree)
         where.append(f"COALESCE(({sql}), FALSE)")
         params += filter_params
+    if search is not None and not isinstance(search, str):
+        raise QueryError("search takes text", "search")
     if search:
         searchable = [
             key for key, f in compiler.entity.fields.items() if f.options.get("searchable")
@@ -377,7 +415,7 @@ def run_query(
     columns = compiler.sort_columns(sorts)
     base_where, base_params = list(where), list(params)
     if after:
-        sql, cursor_params = keyset_condition(columns, decode_cursor(after, len(columns)))
+        sql, cursor_params = keyset_condition(columns, decode_cursor(after, columns))
         where.append(f"({sql})")
         params += cursor_params
     select_sorts = ", ".join(f"{column.sql} AS s{i}" for i, (column, _) in enumerate(columns))

@@ -52,6 +52,14 @@ def sql_field(
         return SqlField(sql.format(t=alias), sql_type)
     if field_type == "formula":
         return sql_field(alias, key, (options or {}).get("result_type"), options)
+    if field_type == "rollup":
+        count = (options or {}).get("function") == "count"
+        literal = quote_literal_key(key)
+        return SqlField(
+            f"({alias}.data->>{literal})::{'bigint' if count else 'numeric'}",
+            "bigint" if count else "numeric",
+            f"{alias}.data->{literal}",
+        )
     literal = quote_literal_key(key)
     json_sql = f"{alias}.data->{literal}"
     sql_type = SQL_TYPES.get(field_type, "text")

@@ -232,3 +232,33 @@ def test_a_page_costs_the_same_queries_for_10_and_100_rows(shop, django_assert_n
             assert len(shop.query("company", first=10).rows) == 10
         with django_assert_num_queries(2):
             assert len(shop.query("company", first=100).rows) == 100
+
+
+def test_a_tampered_cursor_is_refused_before_the_database(shop, companies):
+    from records.query import encode_cursor
+
+    for values in (["x", "y"], [True, 1], ["Alpha", "not-an-id"], ["Alpha"]):
+        with pytest.raises(RecordError) as error:
+            query(shop, after=encode_cursor(values))
+        assert error.value.message == "after: invalid cursor"
+    assert names(query(shop, first=1)) == ["Alpha"]  # the transaction is still usable
+
+
+def test_search_must_be_text(shop, companies):
+    with pytest.raises(RecordError) as error:
+        query(shop, search=42)
+    assert error.value.message == "search: search takes text"
+
+
+def test_rollups_filter_and_sort_as_numbers(shop, companies):
+    alpha, beta = companies["Alpha"], companies["Beta"]
+    for index in range(10):
+        shop.create("deal", {"name": f"A{index}", "company": alpha.id})
+    for index in range(9):
+        shop.create("deal", {"name": f"B{index}", "company": beta.id})
+    page = query(
+        shop,
+        {"field": "deal_count", "op": "gte", "value": 9},
+        order_by=[{"field": "deal_count", "direction": "desc"}],
+    )
+    assert names(page) == ["Alpha", "Beta"]
