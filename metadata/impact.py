@@ -222,3 +222,15 @@ def impact_report(tenant, old: dict | None, new: dict, diff: dict) -> ImpactRepo
     for check in data_checks:
         items.extend(check(tenant, old, new, diff))
     return ImpactReport(items)
+
+
+PublishHook = Callable[[object, dict | None, dict, dict, object], None]
+publish_hooks: list[PublishHook] = []
+
+
+def register_publish_hook(hook: PublishHook) -> PublishHook:
+    """Run ``hook(tenant, old, new, diff, version)`` inside the publish transaction (the records
+    engine schedules its data migrations there, so they exist exactly when the version does)."""
+    if hook not in publish_hooks:
+        publish_hooks.append(hook)
+    return hook

@@ -18,7 +18,7 @@ from django.db.models import Max
 
 from metadata.diff import diff_documents, is_empty
 from metadata.errors import ConfigError, ConfigErrorCode
-from metadata.impact import STRATEGIES, ImpactReport, impact_report
+from metadata.impact import STRATEGIES, ImpactReport, impact_report, publish_hooks
 from metadata.models import ConfigDraft, ConfigVersion
 from metadata.semantics import validate_document
 from tenants.context import tenant_context
@@ -213,6 +213,8 @@ def publish(
                 )
             document = document_of(draft)
         check_storable(document)
+        active = ConfigVersion.objects.order_by("-number").first()
+        old_document = document_of(active) if active else None
         result = preview(tenant, document)
         if result.problems:
             raise ConfigError(
@@ -246,6 +248,8 @@ def publish(
             strategies=sorted(strategies),
             comment=comment,
         )
+        for hook in publish_hooks:
+            hook(tenant, old_document, document, result.diff, version)
     logger.info(
         "config.published",
         tenant=tenant.slug,

@@ -107,3 +107,52 @@ class AuditEntry(TenantOwned):
     class Meta:
         indexes = [models.Index(fields=["tenant", "record_id", "at"], name="audit_record")]
         ordering = ["at", "id"]
+
+
+class SchemaJob(TenantOwned):
+    """A data migration a publish started: a rename, a type conversion or a purge of a field.
+
+    Runs in batches from a Celery worker; ``last_id`` is committed with each batch, so a worker
+    that dies resumes where the last batch ended.
+    """
+
+    class Kind(models.TextChoices):
+        RENAME_FIELD = "rename_field"
+        CONVERT_FIELD = "convert_field"
+        PURGE_FIELD = "purge_field"
+        RENAME_ENTITY = "rename_entity"
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    entity = models.CharField(max_length=63)
+    params = models.JSONField(default=dict)
+    config_version = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    last_id = models.BigIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    @property
+    def percent(self) -> float:
+        return 100.0 if not self.total else round(100.0 * self.processed / self.total, 1)
+
+
+class SchemaJobFailure(TenantOwned):
+    """A value a conversion could not convert: removed from the record, kept here."""
+
+    job = models.ForeignKey(SchemaJob, on_delete=models.CASCADE, related_name="failures")
+    record_id = models.BigIntegerField()
+    value = models.JSONField(null=True)
+    reason = models.TextField()
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "job"], name="schema_job_failure_job")]
