@@ -48,6 +48,18 @@ class BulkError(RecordError):
         self.rows = rows
 
 
+def refresh_parents(config, entity, records: list[Record]) -> None:
+    """Recompute each parent's rollups once for the whole batch, not once per child."""
+    from records.rollups import refresh_parent, rollups_fed_by
+
+    parents: set[tuple[str, int]] = set()
+    for parent_entity, rollup in rollups_fed_by(config, entity.key):
+        via = rollup.options["via"]
+        parents |= {(parent_entity.key, r.data[via]) for r in records if r.data.get(via)}
+    for parent_key, parent_id in sorted(parents):
+        refresh_parent(config, config.entities[parent_key], parent_id)
+
+
 def _batches(items: list, size: int):
     for start in range(0, len(items), size):
         yield start, items[start : start + size]
@@ -109,10 +121,7 @@ class BulkWriter:
         self._issue_autonumbers(entity, [record for _, record in prepared], now)
         records = Record.objects.bulk_create([record for _, record in prepared])
         self._write_side_rows(entity, records, now)
-        for record in records:
-            from records.rollups import refresh_for_child
-
-            refresh_for_child(config, entity, {}, record.data)
+        refresh_parents(config, entity, records)
         return [record.pk for record in records], []
 
     def _live_targets(self, entity, rows: list[Any]) -> dict[str, set[int]]:
