@@ -11,14 +11,16 @@ references and audit entries are inserted in bulk.
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from psycopg2.extras import execute_values
 
 from records.errors import FieldError, RecordError, RecordErrorCode
-from records.models import AuditEntry, Counter, Record, Reference, UniqueValue
+from records.models import Counter, Record, UniqueValue
 from records.values import normalize_input
 from tenants.context import tenant_context
 
@@ -46,6 +48,27 @@ class BulkError(RecordError):
             RecordErrorCode.INVALID, f"{len(rows)} row(s) failed; nothing was written."
         )
         self.rows = rows
+
+
+def insert_rows(
+    table: str,
+    columns: tuple[str, ...],
+    rows: list[tuple],
+    *,
+    template: str | None = None,
+    returning: str | None = None,
+) -> list:
+    """Multi-row INSERTs through psycopg2's execute_values: no model instances on the way."""
+    if not rows:
+        return []
+    statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES %s"
+    if returning:
+        statement += f" RETURNING {returning}"
+    with connection.cursor() as cursor:
+        result = execute_values(
+            cursor.cursor, statement, rows, template=template, page_size=1000, fetch=bool(returning)
+        )
+    return [row[0] for row in result] if returning else []
 
 
 def refresh_parents(config, entity, records: list[Record]) -> None:
@@ -119,7 +142,39 @@ class BulkWriter:
         if failures:
             return [], failures
         self._issue_autonumbers(entity, [record for _, record in prepared], now)
-        records = Record.objects.bulk_create([record for _, record in prepared])
+        records = [record for _, record in prepared]
+        ids = insert_rows(
+            "records_record",
+            (
+                "tenant_id",
+                "entity",
+                "data",
+                "version",
+                "owner_id",
+                "created_by_id",
+                "updated_by_id",
+                "created_at",
+                "updated_at",
+            ),
+            [
+                (
+                    r.tenant_id,
+                    r.entity,
+                    json.dumps(r.data),
+                    1,
+                    r.owner_id,
+                    r.created_by_id,
+                    r.updated_by_id,
+                    r.created_at,
+                    r.updated_at,
+                )
+                for r in records
+            ],
+            template="(%s, %s, %s::jsonb, %s, %s, %s, %s, %s, %s)",
+            returning="id",
+        )
+        for record, pk in zip(records, ids, strict=True):
+            record.pk = record.id = pk
         self._write_side_rows(entity, records, now)
         refresh_parents(config, entity, records)
         return [record.pk for record in records], []
@@ -200,7 +255,8 @@ class BulkWriter:
                 record.data[key] = render_autonumber(pattern, first + offset, now)
 
     def _write_side_rows(self, entity, records: list[Record], now) -> None:
-        tenant, user = self.service.tenant, self.service.user
+        tenant_id = self.service.tenant.pk
+        user_id = getattr(self.service.user, "pk", None)
         uniques, references, audits = [], [], []
         for record in records:
             for key, field in entity.fields.items():
@@ -209,43 +265,46 @@ class BulkWriter:
                     continue
                 if field.options.get("unique"):
                     uniques.append(
-                        UniqueValue(
-                            tenant=tenant,
-                            entity=entity.key,
-                            field=key,
-                            value=field.type.unique_key(value, field.options),
-                            record=record,
+                        (
+                            tenant_id,
+                            entity.key,
+                            key,
+                            field.type.unique_key(value, field.options),
+                            record.pk,
                         )
                     )
                 if field.options["type"] in ("lookup", "multi_lookup"):
-                    for target in value if isinstance(value, list) else [value]:
-                        references.append(
-                            Reference(tenant=tenant, source=record, field=key, target_id=target)
-                        )
+                    references += [
+                        (tenant_id, record.pk, key, target)
+                        for target in (value if isinstance(value, list) else [value])
+                    ]
             if entity.options.get("track_history"):
+                changes = [
+                    {"field": k, "old": None, "new": v} for k, v in sorted(record.data.items())
+                ]
                 audits.append(
-                    AuditEntry(
-                        tenant=tenant,
-                        record_id=record.pk,
-                        entity=entity.key,
-                        action="create",
-                        user=user,
-                        at=now,
-                        changes=[
-                            {"field": k, "old": None, "new": v}
-                            for k, v in sorted(record.data.items())
-                        ],
-                    )
+                    (tenant_id, record.pk, entity.key, "create", user_id, now, json.dumps(changes))
                 )
         try:
             with transaction.atomic():
-                UniqueValue.objects.bulk_create(uniques)
+                insert_rows(
+                    "records_uniquevalue",
+                    ("tenant_id", "entity", "field", "value", "record_id"),
+                    uniques,
+                )
         except IntegrityError as error:  # a concurrent writer took a value after our check
             raise RecordError(
                 RecordErrorCode.INVALID, "A unique value was taken concurrently; retry."
             ) from error
-        Reference.objects.bulk_create(references)
-        AuditEntry.objects.bulk_create(audits)
+        insert_rows(
+            "records_reference", ("tenant_id", "source_id", "field", "target_id"), references
+        )
+        insert_rows(
+            "records_auditentry",
+            ("tenant_id", "record_id", "entity", "action", "user_id", "at", "changes"),
+            audits,
+            template="(%s, %s, %s, %s, %s, %s, %s::jsonb)",
+        )
 
     def update(self, entity_key: str, rows: list[dict]) -> BulkResult:
         """Rows of ``{"id": …, "version": … (optional), "values": {…}}``."""
