@@ -242,6 +242,8 @@ class QueryCompiler:
             values = [
                 self.value(compiled, item, f"{value_where}[{i}]") for i, item in enumerate(raw)
             ]
+            if op == "in" and self._is_lookup(compiled, column):
+                return self._referencing(column, compiled, "= ANY(%s::bigint[])", values)
             if op == "in":
                 return f"{expr} = ANY(%s::{cast}[])", [values]
             return f"({expr} IS NULL OR {expr} <> ALL(%s::{cast}[]))", [values]
@@ -252,6 +254,8 @@ class QueryCompiler:
             high = self.value(compiled, raw[1], f"{value_where}[1]")
             return f"{expr} BETWEEN %s::{cast} AND %s::{cast}", [low, high]
         value = self.value(compiled, raw, value_where)
+        if op == "eq" and self._is_lookup(compiled, column):
+            return self._referencing(column, compiled, "= %s", value)
         sql_op = {
             "eq": "=",
             "ne": "IS DISTINCT FROM",
@@ -261,6 +265,24 @@ class QueryCompiler:
             "gte": ">=",
         }[op]
         return f"{expr} {sql_op} %s::{cast}", [value]
+
+    @staticmethod
+    def _is_lookup(compiled, column: SqlField) -> bool:
+        return (
+            compiled is not None
+            and compiled.options["type"] == "lookup"
+            and column.sql.startswith("(r.")
+        )
+
+    @staticmethod
+    def _referencing(column: SqlField, compiled, condition: str, value) -> tuple[str, list]:
+        """Records pointing at given targets, found through the references table's index on
+        the target rather than by reading every record's JSON."""
+        return (
+            f"r.id IN (SELECT ref.source_id FROM records_reference ref "
+            f"WHERE ref.target_id {condition} AND ref.field = %s)",
+            [value, compiled.key],
+        )
 
     # -- sorting and pages ---------------------------------------------------------------
 

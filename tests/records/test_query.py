@@ -262,3 +262,26 @@ def test_rollups_filter_and_sort_as_numbers(shop, companies):
         order_by=[{"field": "deal_count", "direction": "desc"}],
     )
     assert names(page) == ["Alpha", "Beta"]
+
+
+def test_lookup_equality_follows_moves_and_deletes(shop, companies):
+    alpha, beta = companies["Alpha"], companies["Beta"]
+    a1 = shop.create("deal", {"name": "A1", "company": alpha.id})
+    shop.create("deal", {"name": "A2", "company": alpha.id})
+    shop.create("deal", {"name": "B1", "company": beta.id})
+
+    def deals(filter_tree):
+        page = shop.query("deal", filter_tree=filter_tree, order_by=[{"field": "name"}])
+        return [row.values["name"] for row in page.rows]
+
+    assert deals({"field": "company", "op": "eq", "value": alpha.id}) == ["A1", "A2"]
+    shop.update("deal", a1.id, {"company": beta.id})
+    assert deals({"field": "company", "op": "eq", "value": alpha.id}) == ["A2"]
+    assert deals({"field": "company", "op": "in", "value": [alpha.id, beta.id]}) == [
+        "A1",
+        "A2",
+        "B1",
+    ]
+    shop.delete("deal", a1.id)
+    assert deals({"field": "company", "op": "eq", "value": beta.id}) == ["B1"]
+    assert deals({"field": "company", "op": "ne", "value": beta.id}) == ["A2"]
