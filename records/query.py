@@ -65,6 +65,9 @@ class QueryCompiler:
     def __init__(
         self, config: CompiledConfig, entity: CompiledEntity, *, today: dt.date | None = None
     ):
+        from tenants.context import current_tenant_id
+
+        self.tenant_id = current_tenant_id()
         self.config = config
         self.entity = entity
         self.today = today or dt.datetime.now(dt.UTC).date()
@@ -298,7 +301,15 @@ class QueryCompiler:
             if compiled is not None and not compiled.type.sortable:
                 raise QueryError(f"{sort.field} cannot be sorted", where)
             columns.append((column, sort))
-        columns.append((SqlField("r.id", "bigint"), Sort("id")))
+        # The id breaks ties in the first key's direction, so an index on (field, id) read
+        # forwards or backwards yields the whole order.
+        id_direction = sorts[0].direction if sorts else "asc"
+        columns.append(
+            (
+                SqlField("r.id", "bigint"),
+                Sort("id", id_direction, "last" if id_direction == "asc" else "first"),
+            )
+        )
         return columns
 
 
@@ -398,7 +409,10 @@ def base_conditions(
 ) -> tuple[list[str], list]:
     """The WHERE conditions (over alias ``r``) every read shares: the entity, live records,
     the permission scope, the filter and the search."""
-    where, params = ["r.entity = %s", "r.deleted_at IS NULL"], [compiler.entity.key]
+    # The tenant as a literal too (row-level security applies anyway): it lets the planner use
+    # the tenant's partial field indexes (records/indexes.py).
+    where = ["r.tenant_id = %s", "r.entity = %s", "r.deleted_at IS NULL"]
+    params = [compiler.tenant_id, compiler.entity.key]
     scope_sql, scope_params = scope
     where.append(f"({scope_sql})")
     params += scope_params

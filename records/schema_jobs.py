@@ -35,7 +35,10 @@ Kind = SchemaJob.Kind
 
 
 def schedule_schema_jobs(tenant, old: dict | None, new: dict, diff: dict, version) -> None:
-    """Publish hook: one job per entity rename, field rename and type change."""
+    """Publish hook: one job per entity rename, field rename and type change; then the worker
+    brings the field indexes in line (even when there is no job)."""
+    tenant_id = tenant.pk
+    transaction.on_commit(lambda: enqueue(tenant_id))
     if old is None:
         return
     jobs = []
@@ -83,13 +86,9 @@ def schedule_schema_jobs(tenant, old: dict | None, new: dict, diff: dict, versio
                     },
                 )
             )
-    if not jobs:
-        return
     for job in jobs:
         job.config_version = version.number
     SchemaJob.objects.bulk_create(jobs)
-    tenant_id = tenant.pk
-    transaction.on_commit(lambda: enqueue(tenant_id))
 
 
 def enqueue(tenant_id: int) -> None:

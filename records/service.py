@@ -149,7 +149,11 @@ class RecordService:
             or set(item) - {"field", "direction", "nulls"}
         ):
             raise QueryError("expected {field, direction, nulls}", f"order_by[{index}]")
-        return Sort(item["field"], item.get("direction", "asc"), item.get("nulls", "last"))
+        direction = item.get("direction", "asc")
+        # PostgreSQL's defaults: empty values last ascending, first descending. One index per
+        # field (ascending, nulls last) then serves both directions.
+        default_nulls = "first" if direction == "desc" else "last"
+        return Sort(item["field"], direction, item.get("nulls", default_nulls))
 
     def history(self, entity_key: str, record_id: int) -> list[AuditEntry]:
         with tenant_context(self.tenant, user=self.user):

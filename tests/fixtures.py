@@ -76,13 +76,34 @@ def worker_environment(queue: str) -> dict:
     return env
 
 
-@pytest.fixture(scope="session")
-def celery_worker_queue(django_db_setup, django_db_blocker):
-    """A real Celery worker process consuming a queue of its own, through the real broker."""
+@pytest.fixture(scope="session", autouse=True)
+def test_task_queue():
+    """Tasks sent during the tests go to a queue of this run's own, never to a developer's
+    worker; what is left of it is removed at the end."""
+    from config.celery import app
+
     queue = f"test-{uuid.uuid4().hex[:12]}"
+    previous, app.conf.task_default_queue = app.conf.task_default_queue, queue
+    yield queue
+    app.conf.task_default_queue = previous
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+        for message in Path(options["data_folder_in"]).glob(f"*.{queue}.msg"):
+            message.unlink(missing_ok=True)
+        (Path(options["control_folder"]) / f"{queue}.exchange").unlink(missing_ok=True)
+
+
+@pytest.fixture
+def celery_worker_queue(django_db_setup, django_db_blocker, test_task_queue):
+    """A real Celery worker process consuming this run's queue through the real broker.
+
+    Function-scoped: the worker stops (finishing its task) before the test's database is
+    emptied, so no task of one test runs against the next one's data.
+    """
+    queue = test_task_queue
     with django_db_blocker.unblock():
         env = worker_environment(queue)
-    log = ROOT / "var" / f"{queue}.log"
+    log = ROOT / "var" / f"{queue}-{uuid.uuid4().hex[:6]}.log"
     log.parent.mkdir(exist_ok=True)
     with log.open("w") as log_file:
         process = subprocess.Popen(
@@ -103,7 +124,7 @@ def celery_worker_queue(django_db_setup, django_db_blocker):
                 "--without-mingle",
                 "--without-heartbeat",
                 "--hostname",
-                f"{queue}@%h",
+                f"{queue}-{uuid.uuid4().hex[:6]}@%h",
             ],
             cwd=ROOT,
             env=env,
@@ -113,13 +134,9 @@ def celery_worker_queue(django_db_setup, django_db_blocker):
     try:
         yield queue
     finally:
-        process.terminate()
+        process.terminate()  # warm shutdown: the task in hand finishes first
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
         log.unlink(missing_ok=True)
-        # The filesystem broker keeps a routing table per queue; drop this run's.
-        if settings.CELERY_BROKER_URL.startswith("filesystem://"):
-            control = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["control_folder"])
-            (control / f"{queue}.exchange").unlink(missing_ok=True)

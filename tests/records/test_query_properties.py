@@ -326,7 +326,10 @@ def compare(order: list[dict], a: tuple, b: tuple) -> int:
     for item, x, y in zip(order, a, b, strict=True):
         if x == y:
             continue
-        nulls_first = item.get("nulls", "last") == "first"
+        # Without "nulls", empty values come last ascending and first descending (PostgreSQL's
+        # own defaults, which one index per field serves both ways).
+        default = "first" if item.get("direction") == "desc" else "last"
+        nulls_first = item.get("nulls", default) == "first"
         if x is None or y is None:
             return (-1 if x is None else 1) * (1 if nulls_first else -1)
         sign = -1 if x < y else 1
@@ -372,8 +375,10 @@ def test_keyset_pages_walk_every_record_once_in_sort_order(shop, rows, order, si
             assert compare(keys, key(before)[:-1], key(current)[:-1]) <= 0, (
                 f"{order}: {key(before)} is listed before {key(current)}"
             )
-        if len(keys) == len(order):  # no name key: the id breaks every tie
-            by_id = [*keys, {"field": "id"}]
+        if len(keys) == len(order):  # no name key: the id breaks every tie, in the first
+            # key's direction
+            first = order[0].get("direction", "asc") if order else "asc"
+            by_id = [*keys, {"field": "id", "direction": first}]
             expected = sorted(
                 big, key=functools.cmp_to_key(lambda a, b: compare(by_id, key(a), key(b)))
             )
