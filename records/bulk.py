@@ -98,7 +98,7 @@ class BulkWriter:
         if not isinstance(rows, list):
             raise RecordError(RecordErrorCode.INVALID, "rows must be a list of objects")
         result, failures = BulkResult(), []
-        with tenant_context(service.tenant, user=service.user), transaction.atomic():
+        with tenant_context(service.tenant, user=service.user, savepoint=True):
             config = service._config()
             entity = service._entity(entity_key, config)
             service.permissions.check("create", entity, None)
@@ -310,7 +310,7 @@ class BulkWriter:
         """Rows of ``{"id": …, "version": … (optional), "values": {…}}``."""
         service = self.service
         result, failures = BulkResult(), []
-        with tenant_context(service.tenant, user=service.user), transaction.atomic():
+        with tenant_context(service.tenant, user=service.user, savepoint=True):
             for index, row in enumerate(rows if isinstance(rows, list) else []):
                 if not isinstance(row, dict) or "id" not in row or "values" not in row:
                     failures.append(
@@ -338,7 +338,7 @@ class BulkWriter:
     def upsert(self, entity_key: str, rows: list[dict], match_on: str) -> BulkResult:
         """Update the record whose unique ``match_on`` field equals the row's, else create."""
         service = self.service
-        with tenant_context(service.tenant, user=service.user), transaction.atomic():
+        with tenant_context(service.tenant, user=service.user, savepoint=True):
             entity = service._entity(entity_key)
             field = entity.fields.get(match_on)
             if field is None or not field.options.get("unique"):

@@ -165,7 +165,7 @@ class RecordService:
     # -- writing ---------------------------------------------------------------------------
 
     def create(self, entity_key: str, values: dict, *, owner=None) -> RecordView:
-        with tenant_context(self.tenant, user=self.user):
+        with tenant_context(self.tenant, user=self.user, savepoint=True):
             entity = self._entity(entity_key)
             self.permissions.check("create", entity, None)
             data, errors = normalize_input(entity, values)
@@ -198,7 +198,7 @@ class RecordService:
         ``version`` is the version the caller read; a newer stored version means someone else
         saved in between, and nothing is written.
         """
-        with tenant_context(self.tenant, user=self.user):
+        with tenant_context(self.tenant, user=self.user, savepoint=True):
             entity = self._entity(entity_key)
             record = self._fetch(entity, record_id, lock=True)
             self.permissions.check("update", entity, record)
@@ -226,14 +226,14 @@ class RecordService:
 
     def delete(self, entity_key: str, record_id: int) -> None:
         """Move a record to the recycle bin, applying ``on_delete`` of the lookups to it."""
-        with tenant_context(self.tenant, user=self.user):
+        with tenant_context(self.tenant, user=self.user, savepoint=True):
             entity = self._entity(entity_key)
             record = self._fetch(entity, record_id, lock=True)
             self.permissions.check("delete", entity, record)
             self._soft_delete(entity, record, set())
 
     def restore(self, entity_key: str, record_id: int) -> RecordView:
-        with tenant_context(self.tenant, user=self.user):
+        with tenant_context(self.tenant, user=self.user, savepoint=True):
             entity = self._entity(entity_key)
             record = self._fetch(entity, record_id, include_deleted=True, lock=True)
             self.permissions.check("delete", entity, record)
@@ -255,7 +255,7 @@ class RecordService:
 
     def purge(self, entity_key: str, record_id: int) -> None:
         """Remove a record from the recycle bin for good (its audit history stays)."""
-        with tenant_context(self.tenant, user=self.user):
+        with tenant_context(self.tenant, user=self.user, savepoint=True):
             entity = self._entity(entity_key)
             record = self._fetch(entity, record_id, include_deleted=True, lock=True)
             self.permissions.check("delete", entity, record)

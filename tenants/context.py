@@ -68,17 +68,25 @@ def _pk(value) -> int | None:
 
 
 @contextmanager
-def database_scope(*, tenant=None, user=None, using: str = "default") -> Iterator[None]:
+def database_scope(
+    *, tenant=None, user=None, using: str = "default", savepoint: bool = False
+) -> Iterator[None]:
     """Run the block in a transaction whose row-level security scope is tenant and/or user.
 
-    Nested blocks are savepoints; the outer scope comes back when the inner block ends.
+    Nested blocks are savepoints; the outer scope comes back when the inner block ends. A block
+    nested in a transaction of the same scope adds nothing, unless ``savepoint`` asks that an
+    error in it undo exactly its own writes (every write of the records service does).
     """
     scope = DatabaseScope(tenant_id=_pk(tenant), user_id=_pk(user))
     outer = _scope.get()
     if _covers(outer, scope) and connections[using].in_atomic_block:
         # Already inside this tenant's transaction (a service called from a request or task):
-        # no savepoint, no extra round trips.
-        yield
+        # no extra round trips, but a savepoint when the block must be undone on its own.
+        if savepoint:
+            with transaction.atomic(using=using):
+                yield
+        else:
+            yield
         return
     with transaction.atomic(using=using):
         _apply(using, scope)
@@ -93,11 +101,11 @@ def database_scope(*, tenant=None, user=None, using: str = "default") -> Iterato
             _apply(using, outer)
 
 
-def tenant_context(tenant, *, user=None, using: str = "default"):
+def tenant_context(tenant, *, user=None, using: str = "default", savepoint: bool = False):
     """Run the block in one transaction scoped to ``tenant`` (a Tenant or its id)."""
     if tenant is None:
         raise ValueError("tenant_context needs a tenant")
-    return database_scope(tenant=tenant, user=user, using=using)
+    return database_scope(tenant=tenant, user=user, using=using, savepoint=savepoint)
 
 
 def user_context(user, *, using: str = "default"):

@@ -262,3 +262,14 @@ def test_autonumbers_are_unique_under_concurrent_creates(make_tenant):
         issued = sorted(Record.objects.values_list("data__code", flat=True))
     year = dt.datetime.now(dt.UTC).year
     assert issued == [f"C-{year}-{n:04d}" for n in range(1, 11)]
+
+
+def test_a_refused_write_inside_a_callers_transaction_leaves_nothing_behind(shop, company):
+    # The unique value is claimed after the record row is written; the refusal must undo both
+    # even when the caller holds the tenant's transaction and carries on after the error.
+    with tenant_context(shop.tenant, user=shop.user):
+        with pytest.raises(RecordError):
+            shop.create("company", {"name": "Acme", "employees": 1})
+        assert Record.objects.filter(entity="company").count() == 1
+        shop.create("company", {"name": "Still works"})
+    assert count(shop) == 2
