@@ -72,15 +72,10 @@ def insert_rows(
 
 
 def refresh_parents(config, entity, records: list[Record]) -> None:
-    """Recompute each parent's rollups once for the whole batch, not once per child."""
-    from records.rollups import refresh_parent, rollups_fed_by
+    """Add the new records to their parents' rollups, once per parent for the whole batch."""
+    from records.rollups import add_new_children
 
-    parents: set[tuple[str, int]] = set()
-    for parent_entity, rollup in rollups_fed_by(config, entity.key):
-        via = rollup.options["via"]
-        parents |= {(parent_entity.key, r.data[via]) for r in records if r.data.get(via)}
-    for parent_key, parent_id in sorted(parents):
-        refresh_parent(config, config.entities[parent_key], parent_id)
+    add_new_children(config, entity, [record.data for record in records])
 
 
 def _batches(items: list, size: int):

@@ -47,7 +47,7 @@ def refresh_for_child(
             refresh_parent(config, parent_entity, parent_id)
 
 
-def refresh_parent(config: CompiledConfig, parent: CompiledEntity, parent_id: int) -> None:
+def _locked_parent_data(parent_id: int) -> dict | None:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT data FROM records_record WHERE id = %s AND deleted_at IS NULL "
@@ -56,17 +56,84 @@ def refresh_parent(config: CompiledConfig, parent: CompiledEntity, parent_id: in
         )
         row = cursor.fetchone()
     if row is None:
+        return None
+    return json.loads(row[0]) if isinstance(row[0], str) else row[0]
+
+
+def refresh_parent(config: CompiledConfig, parent: CompiledEntity, parent_id: int) -> None:
+    data = _locked_parent_data(parent_id)
+    if data is None:
         return
-    data = json.loads(row[0]) if isinstance(row[0], str) else row[0]
     updated = dict(data)
     for field in parent.fields.values():
         if field.options["type"] == "rollup":
-            value = compute(config, field.options, parent_id)
-            if value is None:
-                updated.pop(field.key, None)
+            _put(updated, field.key, compute(config, field.options, parent_id))
+    _save_parent(parent, parent_id, data, updated)
+
+
+def add_new_children(config: CompiledConfig, child: CompiledEntity, children: list[dict]) -> None:
+    """Rollups after a bulk create: the new children's contribution is added to each parent's
+    stored value (count, sum, min, max) instead of recounting every child; ``avg``, and a sum,
+    min or max without a stored value yet, are recomputed. Parents are locked as in a refresh."""
+    from metadata.cel_check import compile_expression
+
+    deltas: dict[tuple[str, int], dict[str, list]] = {}
+    for parent_entity, rollup in rollups_fed_by(config, child.key):
+        options = rollup.options
+        program = compile_expression(options["filter"]) if options.get("filter") else None
+        target = child.fields.get(options.get("field", ""))
+        for data in children:
+            parent_id = data.get(options["via"])
+            if not parent_id:
+                continue
+            if program is not None and not _selects(program, child, data):
+                continue
+            value = 1 if options["function"] == "count" else _number(target, data.get(target.key))
+            if value is not None:
+                key = (parent_entity.key, parent_id)
+                deltas.setdefault(key, {}).setdefault(rollup.key, []).append(value)
+    for (parent_key, parent_id), fields in sorted(deltas.items()):
+        parent = config.entities[parent_key]
+        data = _locked_parent_data(parent_id)
+        if data is None:
+            continue
+        updated = dict(data)
+        for field_key, values in fields.items():
+            options = parent.fields[field_key].options
+            function = options["function"]
+            if function == "avg" or (function != "count" and field_key not in data):
+                _put(updated, field_key, compute(config, options, parent_id))
             else:
-                updated[field.key] = value
-    # Formulas of the parent may read its rollups.
+                _put(updated, field_key, _combine(function, data.get(field_key), values))
+        _save_parent(parent, parent_id, data, updated)
+
+
+def _selects(program, child: CompiledEntity, data: dict) -> bool:
+    try:
+        return evaluate(program, cel_record(child, data, {})) is True
+    except Exception:  # noqa: BLE001  (a filter over empty values does not select)
+        return False
+
+
+def _combine(function: str, current, values: list):
+    if function == "count":
+        return int(current or 0) + len(values)
+    current = None if current is None else Decimal(str(current))
+    if function == "sum":
+        return _stored("sum", (current or Decimal(0)) + sum(values, Decimal(0)))
+    pick = min if function == "min" else max
+    return _stored(function, pick([*values, *([] if current is None else [current])]))
+
+
+def _put(data: dict, key: str, value) -> None:
+    if value is None:
+        data.pop(key, None)
+    else:
+        data[key] = value
+
+
+def _save_parent(parent: CompiledEntity, parent_id: int, data: dict, updated: dict) -> None:
+    """Recompute the parent's formulas (they may read its rollups) and write what changed."""
     for key in parent.formula_order:
         try:
             value = from_cel(
@@ -74,10 +141,7 @@ def refresh_parent(config: CompiledConfig, parent: CompiledEntity, parent_id: in
             )
         except Exception:  # noqa: BLE001  (no value over empty inputs)
             value = None
-        if value is None:
-            updated.pop(key, None)
-        else:
-            updated[key] = value
+        _put(updated, key, value)
     if updated != data:
         with connection.cursor() as cursor:
             cursor.execute(

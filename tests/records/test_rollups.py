@@ -71,3 +71,30 @@ def test_concurrent_children_are_all_counted(make_tenant):
     assert failures == []
     values = RecordService(made.tenant, made.admin).get("company", parent.id).values
     assert (values["deal_count"], values["open_pipeline"]) == (15, Decimal("150.00"))
+
+
+def test_bulk_creates_add_to_the_stored_rollups(shop, company):
+    shop.create("deal", {"name": "Before", "company": company.id, "amount": "5"})
+    shop.bulk_create(
+        "deal",
+        [
+            {"name": "N1", "company": company.id, "amount": "10"},
+            {"name": "N2", "company": company.id, "amount": "20", "stage": "won"},  # filtered out
+            {"name": "N3", "company": company.id},
+        ],
+    )
+    assert rollups(shop, company.id) == (4, Decimal("15.00"))
+    # the same figures as a full recount
+    from metadata.compiled import active_config
+    from records.rollups import refresh_parent
+    from tenants.context import tenant_context
+
+    with tenant_context(shop.tenant):
+        config = active_config(shop.tenant)
+        refresh_parent(config, config.entities["company"], company.id)
+    assert rollups(shop, company.id) == (4, Decimal("15.00"))
+
+
+def test_bulk_create_starts_a_sum_for_a_parent_without_one(shop, company):
+    shop.bulk_create("deal", [{"name": "N1", "company": company.id, "amount": "7.25"}])
+    assert rollups(shop, company.id) == (1, Decimal("7.25"))
