@@ -1,0 +1,1 @@
+"""The benchmark harness: the platform's records service against hand-written tables."""

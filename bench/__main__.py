@@ -1,0 +1,52 @@
+"""``python -m bench run [--quick]``: the benchmark harness (see bench/README.md)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib.util
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="generate the dataset if needed, measure, report")
+    run.add_argument(
+        "--quick", action="store_true", help="a small dataset (3 tenants, 20,000 records)"
+    )
+    run.add_argument(
+        "--bulk-budget",
+        type=float,
+        metavar="SECONDS",
+        help="time the platform's bulk insert may take (default: 300 full, 45 quick)",
+    )
+    args = parser.parse_args(argv)
+
+    # Before Django reads its settings: the benchmark has a database of its own.
+    os.environ.setdefault("DATABASE_NAME", "crm_bench")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # Publishing (create_tenant) enqueues index tasks: keep them in this process, where no
+    # worker of another database can pick them up; the harness syncs the indexes itself.
+    os.environ["CELERY_BROKER_URL"] = "memory://"
+    if importlib.util.find_spec("matplotlib") is None:
+        sys.stdout.write(
+            "matplotlib is missing: the results will be written without the plot. "
+            "Install it with `.venv/bin/pip install matplotlib`.\n"
+        )
+    import django
+
+    django.setup()
+    from bench.profiles import FULL, QUICK
+    from bench.run import run as run_benchmark
+
+    profile = QUICK if args.quick else FULL
+    if args.bulk_budget is not None:
+        profile = dataclasses.replace(profile, bulk_budget_s=args.bulk_budget)
+    run_benchmark(profile)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
