@@ -418,7 +418,9 @@ def base_conditions(
     params += scope_params
     if filter_tree is not None:
         sql, filter_params = compiler.compile_filter(filter_tree)
-        where.append(f"COALESCE(({sql}), FALSE)")
+        # WHERE already treats NULL as false; a COALESCE here would keep PostgreSQL from
+        # turning sub-selects (lookup filters) into joins.
+        where.append(f"({sql})")
         params += filter_params
     if search is not None and not isinstance(search, str):
         raise QueryError("search takes text", "search")
