@@ -203,12 +203,20 @@ def test_history_records_who_changed_which_field(shop, company):
     ]
 
 
-def test_entities_without_track_history_keep_no_history(crm):
-    account = crm.create("account", {"name": "A"})
-    with tenant_context(crm.tenant):
-        assert AuditEntry.objects.filter(record_id=account.id).count() == 1
-    config_without = crm  # the crm pack tracks history on every entity
-    assert config_without is crm
+def test_entities_without_track_history_keep_no_history(shop):
+    import copy
+
+    from metadata.publish import active_version, document_of, publish, save_draft
+
+    document = copy.deepcopy(document_of(active_version(shop.tenant)))
+    document["entities"][0]["track_history"] = False
+    save_draft(shop.tenant, document, overwrite=True)
+    publish(shop.tenant)
+    company = shop.create("company", {"name": "Quiet"})
+    shop.update("company", company.id, {"employees": 3})
+    assert shop.history("company", company.id) == []
+    deal = shop.create("deal", {"name": "Loud", "company": company.id})
+    assert [entry.action for entry in shop.history("deal", deal.id)] == ["create"]
 
 
 def test_unknown_entity_and_missing_record_are_refused(shop):

@@ -83,7 +83,6 @@ def test_runtime_role_is_neither_superuser_nor_owner_nor_bypassing():
 def test_raw_sql_under_one_tenant_sees_no_row_of_another_in_any_table(acme, globex):
     tables = tenant_tables()
     with tenant_context(globex.tenant):
-        assert all(raw_count(table) >= 0 for table in tables)
         assert raw_count("tenants_membership") == 1
     with tenant_context(acme.tenant), connection.cursor() as cursor:
         for table in tables:
