@@ -20,7 +20,7 @@ from django.utils import timezone
 from psycopg2.extras import execute_values
 
 from records.errors import FieldError, RecordError, RecordErrorCode
-from records.models import Counter, Record, UniqueValue
+from records.models import Record, UniqueValue
 from records.values import normalize_input
 from tenants.context import tenant_context
 
@@ -136,7 +136,9 @@ class BulkWriter:
         failures += self._claim_unique(entity, prepared)
         if failures:
             return [], failures
-        self._issue_autonumbers(entity, [record for _, record in prepared], now)
+        from records.service import issue_autonumbers
+
+        issue_autonumbers(service.tenant, entity, [record.data for _, record in prepared], now)
         records = [record for _, record in prepared]
         ids = insert_rows(
             "records_record",
@@ -226,28 +228,6 @@ class BulkWriter:
                 if value in taken
             ]
         return failures
-
-    def _issue_autonumbers(self, entity, records: list[Record], now) -> None:
-        from records.service import render_autonumber
-
-        for key, field in entity.fields.items():
-            if field.options["type"] != "autonumber" or not records:
-                continue
-            pattern = field.options["pattern"]
-            period = now.strftime("%Y") if "{YY" in pattern else ""
-            counter, _ = Counter.objects.get_or_create(
-                tenant=self.service.tenant,
-                entity=entity.key,
-                field=key,
-                period=period,
-                defaults={"value": field.options.get("start", 1) - 1},
-            )
-            counter = Counter.objects.select_for_update().get(pk=counter.pk)
-            first = counter.value + 1
-            counter.value += len(records)
-            counter.save(update_fields=["value"])
-            for offset, record in enumerate(records):
-                record.data[key] = render_autonumber(pattern, first + offset, now)
 
     def _write_side_rows(self, entity, records: list[Record], now) -> None:
         tenant_id = self.service.tenant.pk

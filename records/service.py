@@ -20,7 +20,7 @@ from records.errors import FieldError, RecordError, RecordErrorCode
 from records.models import AuditEntry, Counter, Record, Reference, UniqueValue
 from records.permissions import Permissions
 from records.query import Page, QueryCompiler, QueryError, Sort, run_query
-from records.rollups import refresh_for_child
+from records.rollups import refresh_for_child, rollups_fed_by
 from records.values import cel_record, evaluate, from_cel, normalize_input
 from tenants.context import tenant_context
 
@@ -166,7 +166,8 @@ class RecordService:
 
     def create(self, entity_key: str, values: dict, *, owner=None) -> RecordView:
         with tenant_context(self.tenant, user=self.user, savepoint=True):
-            entity = self._entity(entity_key)
+            config = self._config()
+            entity = self._entity(entity_key, config)
             self.permissions.check("create", entity, None)
             data, errors = normalize_input(entity, values)
             self._apply_defaults(entity, data, values)
@@ -182,12 +183,12 @@ class RecordService:
                 updated_at=now,
             )
             data = self._complete(entity, record, data, errors)
-            self._issue_autonumbers(entity, data, now)
+            issue_autonumbers(self.tenant, entity, [data], now)
             record.data = data
             record.save()
             self._write_side_tables(entity, record, data, previous={})
             self._audit(entity, record, "create", {}, data)
-            refresh_for_child(self._config(), entity, {}, data)
+            refresh_for_child(config, entity, {}, data)
             return self._view(entity, record)
 
     def update(
@@ -199,7 +200,8 @@ class RecordService:
         saved in between, and nothing is written.
         """
         with tenant_context(self.tenant, user=self.user, savepoint=True):
-            entity = self._entity(entity_key)
+            config = self._config()
+            entity = self._entity(entity_key, config)
             record = self._fetch(entity, record_id, lock=True)
             self.permissions.check("update", entity, record)
             if version is not None and version != record.version:
@@ -220,21 +222,24 @@ class RecordService:
             record.save()
             self._write_side_tables(entity, record, data, previous=previous)
             self._audit(entity, record, "update", previous, data)
-            refresh_for_child(self._config(), entity, previous, data)
-            record.refresh_from_db(fields=["data"])
+            refresh_for_child(config, entity, previous, data)
+            if any(parent.key == entity.key for parent, _ in rollups_fed_by(config, entity.key)):
+                record.refresh_from_db(fields=["data"])  # it may be its own parent
             return self._view(entity, record)
 
     def delete(self, entity_key: str, record_id: int) -> None:
         """Move a record to the recycle bin, applying ``on_delete`` of the lookups to it."""
         with tenant_context(self.tenant, user=self.user, savepoint=True):
-            entity = self._entity(entity_key)
+            config = self._config()
+            entity = self._entity(entity_key, config)
             record = self._fetch(entity, record_id, lock=True)
             self.permissions.check("delete", entity, record)
-            self._soft_delete(entity, record, set())
+            self._soft_delete(config, entity, record, set())
 
     def restore(self, entity_key: str, record_id: int) -> RecordView:
         with tenant_context(self.tenant, user=self.user, savepoint=True):
-            entity = self._entity(entity_key)
+            config = self._config()
+            entity = self._entity(entity_key, config)
             record = self._fetch(entity, record_id, include_deleted=True, lock=True)
             self.permissions.check("delete", entity, record)
             if record.deleted_at is None:
@@ -250,7 +255,7 @@ class RecordService:
             record.version += 1
             record.save(update_fields=["deleted_at", "deleted_by", "version"])
             self._audit(entity, record, "restore", {}, {})
-            refresh_for_child(self._config(), entity, {}, record.data)
+            refresh_for_child(config, entity, {}, record.data)
             return self._view(entity, record)
 
     def purge(self, entity_key: str, record_id: int) -> None:
@@ -398,24 +403,6 @@ class RecordService:
                     )
                 )
 
-    def _issue_autonumbers(self, entity: CompiledEntity, data: dict, now: dt.datetime) -> None:
-        for key, field in entity.fields.items():
-            if field.options["type"] != "autonumber":
-                continue
-            pattern = field.options["pattern"]
-            period = now.strftime("%Y") if "{YYYY}" in pattern or "{YY}" in pattern else ""
-            counter, _ = Counter.objects.get_or_create(
-                tenant=self.tenant,
-                entity=entity.key,
-                field=key,
-                period=period,
-                defaults={"value": field.options.get("start", 1) - 1},
-            )
-            counter = Counter.objects.select_for_update().get(pk=counter.pk)
-            counter.value += 1
-            counter.save(update_fields=["value"])
-            data[key] = render_autonumber(pattern, counter.value, now)
-
     def _write_side_tables(
         self, entity: CompiledEntity, record: Record, data: dict, previous: dict
     ) -> None:
@@ -464,9 +451,10 @@ class RecordService:
                     FieldError(key, "not_unique", f"another {entity.key} already has this {key}")
                 )
 
-    def _soft_delete(self, entity: CompiledEntity, record: Record, seen: set[int]) -> None:
+    def _soft_delete(
+        self, config: CompiledConfig, entity: CompiledEntity, record: Record, seen: set[int]
+    ) -> None:
         seen.add(record.pk)
-        config = active_config(self.tenant)
         now = timezone.now()
         referencing = (
             Reference.objects.filter(target=record)
@@ -490,7 +478,7 @@ class RecordService:
                 )
             source = Record.objects.select_for_update().get(pk=source.pk)
             if rule == "cascade":
-                self._soft_delete(source_entity, source, seen)
+                self._soft_delete(config, source_entity, source, seen)
             else:
                 previous = dict(source.data)
                 value = source.data.get(reference.field)
@@ -571,6 +559,32 @@ def live_targets(ids: list[int], entity_key: str) -> set[int]:
             [list(ids), entity_key],
         )
         return {row[0] for row in cursor.fetchall()}
+
+
+def issue_autonumbers(tenant, entity: CompiledEntity, datas: list[dict], now) -> None:
+    """Give each new record its autonumbers: the counter (per field and, for patterns with a
+    year, per year) is advanced once by ``len(datas)`` under a row lock, so numbers never
+    repeat and bulk creates get consecutive ones."""
+    if not datas:
+        return
+    for key, field in entity.fields.items():
+        if field.options["type"] != "autonumber":
+            continue
+        pattern = field.options["pattern"]
+        period = now.strftime("%Y") if "{YY" in pattern else ""
+        counter, _ = Counter.objects.get_or_create(
+            tenant=tenant,
+            entity=entity.key,
+            field=key,
+            period=period,
+            defaults={"value": field.options.get("start", 1) - 1},
+        )
+        counter = Counter.objects.select_for_update().get(pk=counter.pk)
+        first = counter.value + 1
+        counter.value += len(datas)
+        counter.save(update_fields=["value"])
+        for offset, data in enumerate(datas):
+            data[key] = render_autonumber(pattern, first + offset, now)
 
 
 def render_autonumber(pattern: str, number: int, now: dt.datetime) -> str:

@@ -281,3 +281,11 @@ def test_a_refused_write_inside_a_callers_transaction_leaves_nothing_behind(shop
         assert Record.objects.filter(entity="company").count() == 1
         shop.create("company", {"name": "Still works"})
     assert count(shop) == 2
+
+
+def test_a_create_reads_the_active_configuration_once(shop, company):
+    from django.test.utils import CaptureQueriesContext
+
+    with tenant_context(shop.tenant, user=shop.user), CaptureQueriesContext(connection) as ctx:
+        shop.create("deal", {"name": "D", "company": company.id})
+    assert sum('MAX("metadata_configversion"' in q["sql"] for q in ctx.captured_queries) == 1
