@@ -4,6 +4,7 @@ See ``docs/decisions/0003-record-storage.md`` for why records live in one ``json
 """
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 from tenants.models import TenantOwned
@@ -156,3 +157,21 @@ class SchemaJobFailure(TenantOwned):
 
     class Meta:
         indexes = [models.Index(fields=["tenant", "job"], name="schema_job_failure_job")]
+
+
+class FieldIndex(models.Model):
+    """A field index shared by every tenant whose configuration indexes the same field of the
+    same entity key with the same SQL expression, and the tenants that asked for it.
+
+    A platform table (no tenant column, no row-level security): only the owner role writes it,
+    from ``records.indexes.sync_indexes``; the index is dropped when no tenant wants it any more.
+    """
+
+    name = models.CharField(primary_key=True, max_length=63)
+    entity = models.CharField(max_length=63)
+    field_key = models.CharField(max_length=63)
+    statement = models.TextField()
+    tenant_ids = ArrayField(models.BigIntegerField(), default=list)
+
+    def __str__(self):
+        return f"{self.name} ({self.entity}.{self.field_key})"

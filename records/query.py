@@ -271,11 +271,7 @@ class QueryCompiler:
 
     @staticmethod
     def _is_lookup(compiled, column: SqlField) -> bool:
-        return (
-            compiled is not None
-            and compiled.options["type"] == "lookup"
-            and column.sql.startswith("(r.")
-        )
+        return compiled is not None and compiled.options["type"] == "lookup" and column.alias == "r"
 
     @staticmethod
     def _referencing(column: SqlField, compiled, condition: str, value) -> tuple[str, list]:

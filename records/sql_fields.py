@@ -30,11 +30,35 @@ SYSTEM_COLUMNS = {
 }
 
 
+# What a stored text must look like to be cast, for indexed fields: a shared index
+# (records/indexes.py) evaluates its expression on every tenant's records of the entity, and
+# another tenant may keep text under the same key. An unreadable value reads as NULL there
+# instead of failing that tenant's writes; the records service never stores one.
+CAST_GUARDS = {
+    "numeric": r"^[-+]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][-+]?[0-9]+)?$",
+    "bigint": r"^[-+]?[0-9]{1,18}$",
+    "boolean": r"^(true|false)$",
+}
+
+
 @dataclass(frozen=True)
 class SqlField:
     sql: str
     sql_type: str
     json_sql: str | None = None  # the raw jsonb value, for containment operators
+    alias: str = "r"
+
+
+def is_indexed(options: dict | None) -> bool:
+    return bool(options and (options.get("indexed") or options.get("unique")))
+
+
+def cast(text: str, sql_type: str, options: dict | None) -> str:
+    if sql_type == "text":
+        return text
+    if is_indexed(options):
+        return f"(CASE WHEN {text} ~ '{CAST_GUARDS[sql_type]}' THEN {text}::{sql_type} END)"
+    return f"{text}::{sql_type}"
 
 
 def quote_literal_key(key: str) -> str:
@@ -49,16 +73,17 @@ def sql_field(
 ) -> SqlField:
     if field_type is None:
         sql, sql_type = SYSTEM_COLUMNS[key]
-        return SqlField(sql.format(t=alias), sql_type)
+        return SqlField(sql.format(t=alias), sql_type, alias=alias)
     if field_type == "formula":
         return sql_field(alias, key, (options or {}).get("result_type"), options)
     if field_type == "rollup":
-        count = (options or {}).get("function") == "count"
+        sql_type = "bigint" if (options or {}).get("function") == "count" else "numeric"
         literal = quote_literal_key(key)
         return SqlField(
-            f"({alias}.data->>{literal})::{'bigint' if count else 'numeric'}",
-            "bigint" if count else "numeric",
+            cast(f"({alias}.data->>{literal})", sql_type, options),
+            sql_type,
             f"{alias}.data->{literal}",
+            alias,
         )
     literal = quote_literal_key(key)
     json_sql = f"{alias}.data->{literal}"
@@ -67,5 +92,4 @@ def sql_field(
         text = f"({alias}.data->{literal}->>'amount')"
     else:
         text = f"({alias}.data->>{literal})"
-    sql = text if sql_type == "text" else f"{text}::{sql_type}"
-    return SqlField(sql, sql_type, json_sql)
+    return SqlField(cast(text, sql_type, options), sql_type, json_sql, alias)

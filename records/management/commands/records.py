@@ -1,4 +1,4 @@
-"""Operations on a tenant's records: schema jobs and their progress, purges."""
+"""Operations on a tenant's records: schema jobs and their progress, purges, field indexes."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -12,7 +12,7 @@ from tenants.services import get_tenant
 
 
 class Command(BaseCommand):
-    help = "Schema jobs (progress, resume) and purges of removed fields."
+    help = "Schema jobs (progress, resume), purges of removed fields, field indexes."
 
     def add_arguments(self, parser):
         actions = parser.add_subparsers(dest="action", required=True)
@@ -25,6 +25,10 @@ class Command(BaseCommand):
         purge.add_argument("--tenant", required=True)
         purge.add_argument("--entity", required=True)
         purge.add_argument("--field", required=True)
+        sync = actions.add_parser(
+            "sync-indexes", help="Bring the field indexes in line with the configuration, now."
+        )
+        sync.add_argument("--tenant", required=True)
 
     def handle(self, *args, **options):
         try:
@@ -58,3 +62,14 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Scheduled job #{job.pk} to purge {options['entity']}.{options['field']}."
         )
+
+    def sync_indexes(self, tenant, options):
+        from records.indexes import sync_indexes, tenant_indexes
+
+        done = sync_indexes(tenant.pk, active_config(tenant))
+        for outcome in ("created", "dropped", "failed"):
+            for name in done[outcome]:
+                self.stdout.write(f"{outcome:<8} {name}")
+        self.stdout.write(f"{len(tenant_indexes(tenant.pk))} field index(es) serve {tenant.slug}.")
+        if done["failed"]:
+            raise CommandError("some indexes could not be built (see the log)")
