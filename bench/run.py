@@ -15,6 +15,7 @@ from bench import baseline, bulk, checks, dataset, report
 from bench.indexes import ensure_platform_indexes
 from bench.profiles import Profile
 from bench.scenarios import Bench, guarded, run_reads
+from tenants import leakproof
 
 
 def vacuum_analyze() -> None:
@@ -31,8 +32,10 @@ def database_facts() -> dict:
         indexes = cursor.fetchone()[0]
         cursor.execute("SELECT count(*) FROM tenants_tenant")
         tenants = cursor.fetchone()[0]
+        unmarked = leakproof.missing(cursor)
     return {
         "postgres": version,
+        "leakproof_functions_missing": unmarked,
         "records_record_indexes": indexes,
         "tenants_in_database": tenants,
     }

@@ -21,7 +21,7 @@ from pathlib import Path
 import fasteners
 
 SUPERUSER = "postgres"
-BOOTSTRAP_VERSION = 1
+BOOTSTRAP_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,8 @@ def _bootstrap(server: EmbeddedServer, *, database: str, owner: str, app_user: s
     import psycopg2
     from psycopg2 import sql
 
+    from tenants import leakproof
+
     conn = psycopg2.connect(**server.connection_kwargs(SUPERUSER, "postgres"))
     conn.autocommit = True
     try:
@@ -118,6 +120,15 @@ def _bootstrap(server: EmbeddedServer, *, database: str, owner: str, app_user: s
                 )
     finally:
         conn.close()
+    # In template1 too: databases created later (tests, benchmarks) inherit the marks.
+    for dbname in ("template1", database):
+        conn = psycopg2.connect(**server.connection_kwargs(SUPERUSER, dbname))
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                leakproof.mark_if_superuser(cur)
+        finally:
+            conn.close()
 
 
 if __name__ == "__main__":

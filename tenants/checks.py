@@ -1,4 +1,5 @@
-"""The runtime role must be subject to row-level security: refuse to run otherwise."""
+"""The runtime role must be subject to row-level security: refuse to run otherwise. And warn
+when the functions the query compiler needs leakproof are not (tenants/leakproof.py)."""
 
 from django.core import checks
 from django.db import connections
@@ -38,4 +39,30 @@ def check_runtime_role(app_configs, databases=None, **kwargs):
             id="tenants.E001",
         )
         for problem in runtime_role_problems("default")
+    ]
+
+
+@checks.register(checks.Tags.database)
+def check_leakproof_functions(app_configs, databases=None, **kwargs):
+    from tenants import leakproof
+
+    if not databases or "default" not in databases:
+        return []
+    with connections["default"].cursor() as cursor:
+        return leakproof_warnings(leakproof.missing(cursor))
+
+
+def leakproof_warnings(absent: list[str]) -> list[checks.Warning]:
+    from tenants import leakproof
+
+    if not absent:
+        return []
+    return [
+        checks.Warning(
+            "Filters on indexed fields cannot use their indexes under row-level security: "
+            + ", ".join(absent)
+            + " not marked LEAKPROOF.",
+            hint="As a superuser, in this database: " + "; ".join(leakproof.statements()) + ".",
+            id="tenants.W001",
+        )
     ]

@@ -167,3 +167,47 @@ def test_queries_sorted_on_an_indexed_field_use_its_index(make_tenant):
             cursor.execute("EXPLAIN " + sql, params)
             plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "rec_f_" in plan
+
+
+def test_a_range_filter_on_an_indexed_field_is_an_index_condition(make_tenant):
+    """Under row-level security only leakproof conditions reach an index (tenants/leakproof.py):
+    without the marks, this range would be a filter over every entry of the index."""
+    made = make_tenant("idx7", pack="starter")
+    service = RecordService(made.tenant, made.admin)
+    company = service.create("company", {"name": "C"})
+    service.bulk_create(
+        "deal",
+        [
+            {"name": f"D{n}", "company": company.id, "close_date": f"2024-{1 + n % 12:02d}-01"}
+            for n in range(240)
+        ],
+    )
+    sync_indexes(made.tenant.pk, active_config(made.tenant))
+    with connections["owner"].cursor() as cursor:  # only the owner may analyze
+        cursor.execute("ANALYZE records_record")
+    captured = []
+    with tenant_context(made.tenant):
+        with connection.execute_wrapper(
+            lambda execute, sql, params, many, context: (
+                captured.append((sql, params)) or execute(sql, params, many, context)
+            )
+        ):
+            page = service.query(
+                "deal",
+                filter_tree={
+                    "field": "close_date",
+                    "op": "between",
+                    "value": ["2024-03-01", "2024-03-31"],
+                },
+                order_by=[{"field": "close_date"}],
+                first=50,
+            )
+        assert len(page.rows) == 20
+        sql, params = next((s, p) for s, p in captured if "ORDER BY" in s)
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_bitmapscan = off")
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Cond: ((tenant_id = " in plan
+    assert "(data ->> 'close_date'::text) >= '2024-03-01'::text" in plan.split("Index Cond:")[1]

@@ -1,11 +1,14 @@
-"""``migrate`` as the owner role, then grant the runtime role its privileges.
+"""``migrate`` as the owner role, then grant the runtime role its privileges (and mark the
+leakproof functions when the owner is a superuser, see tenants/leakproof.py).
 
 The runtime role (the ``default`` alias) owns nothing and cannot run DDL, so migrations default
 to the ``owner`` alias.
 """
 
 from django.core.management.commands.migrate import Command as DjangoMigrate
+from django.db import connections
 
+from tenants import leakproof
 from tenants.database import ensure_database_exists
 from tenants.privileges import grant_runtime_privileges
 
@@ -26,3 +29,9 @@ class Command(DjangoMigrate):
             role = grant_runtime_privileges()
             if options["verbosity"] >= 1:
                 self.stdout.write(f"Granted the runtime role {role!r} its privileges.")
+            with connections["owner"].cursor() as cursor:
+                marked = leakproof.mark_if_superuser(cursor)
+            if not marked and options["verbosity"] >= 1:
+                self.stdout.write(
+                    "Not a superuser: the leakproof marks are missing (check tenants.W001)."
+                )
