@@ -161,12 +161,19 @@ def compute(config: CompiledConfig, options: dict, parent_id: int):
         expr = sql_field("r", target.key, target.options["type"], target.options).sql
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {AGGREGATES[function].format(e=expr)} FROM records_record r "
-            f"WHERE r.entity = %s AND r.deleted_at IS NULL AND (r.data->>'{via}')::bigint = %s",
-            [source.key, parent_id],
+            f"SELECT {AGGREGATES[function].format(e=expr)} FROM records_record r WHERE {CHILDREN}",
+            [source.key, parent_id, via],
         )
         value = cursor.fetchone()[0]
     return _stored(function, value)
+
+
+# A parent's live children, found through the references table's index on the target rather
+# than by reading the lookup out of every record of the child entity.
+CHILDREN = (
+    "r.entity = %s AND r.deleted_at IS NULL AND r.id IN (SELECT ref.source_id "
+    "FROM records_reference ref WHERE ref.target_id = %s AND ref.field = %s)"
+)
 
 
 def _compute_in_python(source: CompiledEntity, options: dict, parent_id: int, target):
@@ -175,9 +182,8 @@ def _compute_in_python(source: CompiledEntity, options: dict, parent_id: int, ta
     program = compile_expression(options["filter"])
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT data FROM records_record WHERE entity = %s AND deleted_at IS NULL "
-            f"AND (data->>'{options['via']}')::bigint = %s",
-            [source.key, parent_id],
+            f"SELECT r.data FROM records_record r WHERE {CHILDREN}",
+            [source.key, parent_id, options["via"]],
         )
         children = [json.loads(r[0]) if isinstance(r[0], str) else r[0] for r in cursor.fetchall()]
     selected = []

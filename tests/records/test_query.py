@@ -111,6 +111,44 @@ def test_lookup_hop_filters_on_the_target(shop, companies):
     assert [row.values["name"] for row in page.rows] == ["A1", "D1"]
 
 
+def hop_page(shop, tier):
+    """The deals whose company has the tier, and the page statement's SQL."""
+    from django.db import connection
+
+    captured = []
+    with connection.execute_wrapper(
+        lambda execute, sql, params, many, context: (
+            captured.append(sql) or execute(sql, params, many, context)
+        )
+    ):
+        page = shop.query(
+            "deal",
+            filter_tree={"field": "company.tier", "op": "eq", "value": tier},
+            order_by=[{"field": "name"}],
+        )
+    statement = next(sql for sql in captured if "FROM records_record r " in sql)
+    samples = sum("count(*) FILTER" in sql for sql in captured)
+    return [row.values["name"] for row in page.rows], statement, samples
+
+
+def test_a_hop_selecting_many_targets_probes_them_and_one_selecting_few_joins(shop):
+    """Both forms return the same rows; the sample of targets picks the faster one."""
+    tiers = ["a"] * 10 + ["b"] * 89 + ["c"]  # a: 10 %, c: 1 % of the companies
+    companies = [
+        shop.create("company", {"name": f"C{n:03d}", "tier": tier}) for n, tier in enumerate(tiers)
+    ]
+    shop.bulk_create(
+        "deal",
+        [{"name": f"D{n:03d}", "company": company.id} for n, company in enumerate(companies)],
+    )
+    many, statement, samples = hop_page(shop, "a")
+    assert many == [f"D{n:03d}" for n in range(10)]
+    assert ("OFFSET 0" in statement, samples) == (True, 1)
+    few, statement, samples = hop_page(shop, "c")
+    assert few == ["D099"]
+    assert ("OFFSET 0" in statement, samples) == (False, 1)
+
+
 def test_sort_on_several_keys_with_nulls_first_or_last(shop, companies):
     order = [
         {"field": "employees", "direction": "desc", "nulls": "last"},
