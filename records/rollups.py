@@ -15,6 +15,7 @@ import json
 from decimal import Decimal
 
 from django.db import connection
+from psycopg2.extras import execute_values
 
 from metadata.compiled import CompiledConfig, CompiledEntity
 from records.sql_fields import sql_field
@@ -92,9 +93,11 @@ def add_new_children(config: CompiledConfig, child: CompiledEntity, children: li
             if value is not None:
                 key = (parent_entity.key, parent_id)
                 deltas.setdefault(key, {}).setdefault(rollup.key, []).append(value)
+    locked = _locked_parents(sorted({parent_id for _, parent_id in deltas}))
+    writes = []
     for (parent_key, parent_id), fields in sorted(deltas.items()):
         parent = config.entities[parent_key]
-        data = _locked_parent_data(parent_id)
+        data = locked.get(parent_id)
         if data is None:
             continue
         updated = dict(data)
@@ -105,7 +108,32 @@ def add_new_children(config: CompiledConfig, child: CompiledEntity, children: li
                 _put(updated, field_key, compute(config, options, parent_id))
             else:
                 _put(updated, field_key, _combine(function, data.get(field_key), values))
-        _save_parent(parent, parent_id, data, updated)
+        _compute_formulas(parent, updated)
+        if updated != data:
+            writes.append((parent_id, json.dumps(updated)))
+    if writes:
+        with connection.cursor() as cursor:
+            execute_values(
+                cursor,
+                "UPDATE records_record r SET data = v.data::jsonb FROM (VALUES %s) "
+                "AS v(id, data) WHERE r.id = v.id",
+                writes,
+                page_size=1000,
+            )
+
+
+def _locked_parents(parent_ids: list[int]) -> dict[int, dict]:
+    """The live parents' data, locked in id order (as single refreshes lock them)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, data FROM records_record WHERE id = ANY(%s) AND deleted_at IS NULL "
+            "ORDER BY id FOR NO KEY UPDATE",
+            [parent_ids],
+        )
+        return {
+            pk: json.loads(data) if isinstance(data, str) else data
+            for pk, data in cursor.fetchall()
+        }
 
 
 def _selects(program, child: CompiledEntity, data: dict) -> bool:
@@ -134,6 +162,16 @@ def _put(data: dict, key: str, value) -> None:
 
 def _save_parent(parent: CompiledEntity, parent_id: int, data: dict, updated: dict) -> None:
     """Recompute the parent's formulas (they may read its rollups) and write what changed."""
+    _compute_formulas(parent, updated)
+    if updated != data:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE records_record SET data = %s::jsonb WHERE id = %s",
+                [json.dumps(updated), parent_id],
+            )
+
+
+def _compute_formulas(parent: CompiledEntity, updated: dict) -> None:
     for key in parent.formula_order:
         try:
             value = from_cel(
@@ -142,12 +180,6 @@ def _save_parent(parent: CompiledEntity, parent_id: int, data: dict, updated: di
         except Exception:  # noqa: BLE001  (no value over empty inputs)
             value = None
         _put(updated, key, value)
-    if updated != data:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE records_record SET data = %s::jsonb WHERE id = %s",
-                [json.dumps(updated), parent_id],
-            )
 
 
 def compute(config: CompiledConfig, options: dict, parent_id: int):

@@ -343,21 +343,25 @@ class RecordService:
             "created_at": record.created_at,
             "updated_at": record.updated_at,
         }
+        # One CEL view of the record, kept current as formulas fill in (later formulas and
+        # the rules read earlier ones).
+        record_for_rules = cel_record(entity, data, system)
         for key in entity.formula_order:
             field = entity.fields[key]
             try:
-                value = evaluate(entity.formulas[key], cel_record(entity, data, system))
+                value = evaluate(entity.formulas[key], record_for_rules)
                 stored = from_cel(field, value)
             except Exception:  # noqa: BLE001  (a formula over empty inputs has no value)
                 stored = None
             if stored is None:
                 data.pop(key, None)
+                record_for_rules[key] = None
             else:
                 data[key] = stored
+                record_for_rules[key] = field.type.to_cel(stored, field.options)
         for key, field in entity.fields.items():
             if field.options.get("required") and data.get(key) is None:
                 errors.append(FieldError(key, "required", f"{key} is required"))
-        record_for_rules = cel_record(entity, data, system)
         for rule in entity.rules:
             if not self._rule_holds(rule, record_for_rules):
                 locale_message = rule.message.get("en") or next(iter(rule.message.values()))

@@ -1,6 +1,10 @@
 """Bulk create, update and upsert: all rows or none, every failing row reported."""
 
+from decimal import Decimal
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from records.bulk import BulkError
 from records.models import AuditEntry, Record, Reference
@@ -25,6 +29,29 @@ def test_bulk_create_writes_every_row_with_its_side_rows(shop, company):
     with tenant_context(shop.tenant):
         assert Reference.objects.filter(target_id=company.id).count() == 5
         assert AuditEntry.objects.filter(record_id__in=result.created).count() == 5
+
+
+def test_bulk_rollups_cost_the_same_queries_for_2_and_20_parents(shop):
+    """Parents are locked in one statement and written in one, however many there are."""
+    companies = [shop.create("company", {"name": f"C{n}"}) for n in range(20)]
+
+    def deals(parents, tag):
+        return [
+            {"name": f"{tag}{n}", "company": parents[n % len(parents)].id, "amount": 100}
+            for n in range(40)
+        ]
+
+    shop.bulk_create("deal", deals(companies[:2], "warm"))  # the first sums are recomputed
+    shop.bulk_create("deal", deals(companies, "warm2"))
+    with tenant_context(shop.tenant, user=shop.user):
+        with CaptureQueriesContext(connection) as two:
+            shop.bulk_create("deal", deals(companies[:2], "a"))
+        with CaptureQueriesContext(connection) as twenty:
+            shop.bulk_create("deal", deals(companies, "b"))
+    assert len(twenty.captured_queries) == len(two.captured_queries)
+    # 20 + 2 + 20 + 2 deals of 100 each for the first company
+    company = shop.get("company", companies[0].id).values
+    assert (company["deal_count"], company["open_pipeline"]) == (44, Decimal("4400.00"))
 
 
 def test_bulk_create_issues_consecutive_autonumbers(shop):
