@@ -30,8 +30,7 @@ def ensure_platform_indexes(tenants, say) -> dict[str, str]:
         created += len(done["created"])
         failed += done["failed"]
     if created or failed:
-        say(f"platform field indexes: {created} created, {len(failed)} failed {failed or ''}")
+        say(f"platform field indexes and statistics: {created} created, {len(failed)} failed")
     return {
-        name: statement
-        for name, (_, _, statement) in wanted_indexes(active_config(tenants[0])).items()
+        name: want.statement for name, want in wanted_indexes(active_config(tenants[0])).items()
     }

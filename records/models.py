@@ -161,13 +161,19 @@ class SchemaJobFailure(TenantOwned):
 
 class FieldIndex(models.Model):
     """A field index shared by every tenant whose configuration indexes the same field of the
-    same entity key with the same SQL expression, and the tenants that asked for it.
+    same entity key with the same SQL expression, and the tenants that asked for it; or, with
+    ``kind`` statistics, extended statistics on a grouping field's expression.
 
     A platform table (no tenant column, no row-level security): only the owner role writes it,
     from ``records.indexes.sync_indexes``; the index is dropped when no tenant wants it any more.
     """
 
+    INDEX, STATISTICS = "index", "statistics"
+
     name = models.CharField(primary_key=True, max_length=63)
+    kind = models.CharField(
+        max_length=16, choices=[(INDEX, "index"), (STATISTICS, "statistics")], default=INDEX
+    )
     entity = models.CharField(max_length=63)
     field_key = models.CharField(max_length=63)
     statement = models.TextField()

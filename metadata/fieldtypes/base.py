@@ -75,6 +75,9 @@ class FieldType:
     computed: ClassVar[bool] = False
     can_be_unique: ClassVar[bool] = False
     can_be_indexed: ClassVar[bool] = True
+    # Few distinct values that reports group by: the planner gets statistics on them
+    # (records/indexes.py), so it can tell a grouping into six stages from a million groups.
+    grouping_statistics: ClassVar[bool] = False
 
     def check_options(self, field: dict, path: str, ctx: CheckContext) -> Iterator[Problem]:
         """Meaning checks beyond the JSON Schema (references, ranges); none by default."""

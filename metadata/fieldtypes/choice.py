@@ -51,6 +51,7 @@ def option_values(field: dict, *, active_only: bool) -> list[str]:
 @register
 class Choice(FieldType):
     key = "choice"
+    grouping_statistics = True
     description = "One value from an ordered list of options (with labels, colour, inactive flag)."
     option_schema = OPTIONS_SCHEMA
     required_options = ("options",)

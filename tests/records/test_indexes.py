@@ -9,7 +9,13 @@ from django.db import connection, connections
 
 from metadata.compiled import active_config
 from metadata.publish import active_version, document_of, publish, save_draft
-from records.indexes import existing_indexes, sync_indexes, tenant_indexes, wanted_indexes
+from records.indexes import (
+    existing_indexes,
+    existing_statistics,
+    sync_indexes,
+    tenant_indexes,
+    wanted_indexes,
+)
 from records.models import FieldIndex
 from records.service import RecordService
 from tenants.context import tenant_context
@@ -23,6 +29,8 @@ def no_field_indexes():
     with connections["owner"].cursor() as cursor:
         for name in existing_indexes():
             cursor.execute(f"DROP INDEX IF EXISTS {name}")
+        for name in existing_statistics():
+            cursor.execute(f"DROP STATISTICS IF EXISTS {name}")
 
 
 def field(document, entity, key):
@@ -30,8 +38,12 @@ def field(document, entity, key):
     return next(f for f in entity_doc["fields"] if f["key"] == key)
 
 
-def statements(config):
-    return {name: statement for name, (_, _, statement) in wanted_indexes(config).items()}
+def statements(config, kind="index"):
+    return {name: w.statement for name, w in wanted_indexes(config).items() if w.kind == kind}
+
+
+def index_names(tenant_id):
+    return [name for name in tenant_indexes(tenant_id) if name.startswith("rec_f_")]
 
 
 def test_indexed_and_unique_fields_get_indexes_shared_by_tenants(make_tenant):
@@ -39,9 +51,17 @@ def test_indexed_and_unique_fields_get_indexes_shared_by_tenants(make_tenant):
     second = make_tenant("idx-b", pack="starter")
     result = sync_indexes(first.tenant.pk, active_config(first.tenant))
     # starter: company.name (unique), company.email, deal.amount and deal.close_date (indexed)
-    assert len(result["created"]) == 4
+    # and statistics on the choices company.tier and deal.stage
+    assert len(result["created"]) == 6
     wanted = statements(active_config(first.tenant))
-    assert set(existing_indexes()) == set(wanted) == set(tenant_indexes(first.tenant.pk))
+    assert set(existing_indexes()) == set(wanted) == set(index_names(first.tenant.pk))
+    assert len(wanted) == 4
+    grouping = statements(active_config(first.tenant), "statistics")
+    assert existing_statistics() == set(grouping)
+    assert sorted(grouping.values()) == [
+        f"CREATE STATISTICS IF NOT EXISTS {name} ON ((data->>'{key}')) FROM records_record"
+        for key, name in sorted((s.split("'")[1], n) for n, s in grouping.items())
+    ]
     statement = next(s for s in wanted.values() if "'amount'" in s)
     assert "(tenant_id, ((CASE WHEN (data->>'amount') ~" in statement
     assert "THEN (data->>'amount')::numeric END)), id)" in statement
@@ -76,13 +96,14 @@ def test_an_index_is_dropped_when_no_tenant_indexes_the_field_any_more(make_tena
     result = sync_indexes(first.tenant.pk, active_config(first.tenant))
     # The second tenant still wants it: it stays.
     assert result == {"created": [], "dropped": [], "failed": []}
-    assert len(tenant_indexes(first.tenant.pk)) == 3
+    assert len(index_names(first.tenant.pk)) == 3
     assert len(existing_indexes()) == 4
     unindex_amount(second)
     result = sync_indexes(second.tenant.pk, active_config(second.tenant))
     assert (len(result["created"]), len(result["dropped"])) == (0, 1), result
     assert len(existing_indexes()) == 3, (result, existing_indexes())
-    assert FieldIndex.objects.using("owner").count() == 3
+    assert FieldIndex.objects.using("owner").filter(kind="index").count() == 3
+    assert len(existing_statistics()) == 2
 
 
 def add_field(made, entity, spec):
@@ -135,9 +156,9 @@ def test_the_command_syncs_a_tenants_indexes(make_tenant):
     made = make_tenant("idx6", pack="starter")
     out = io.StringIO()
     call_command("records", "sync-indexes", "--tenant", "idx6", stdout=out)
-    assert out.getvalue().count("created ") == 4
-    assert "4 field index(es) serve idx6." in out.getvalue()
-    assert len(tenant_indexes(made.tenant.pk)) == 4
+    assert out.getvalue().count("created ") == 6
+    assert "4 field index(es) and 2 statistics serve idx6." in out.getvalue()
+    assert len(index_names(made.tenant.pk)) == 4
 
 
 def test_queries_sorted_on_an_indexed_field_use_its_index(make_tenant):

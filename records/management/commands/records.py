@@ -64,12 +64,17 @@ class Command(BaseCommand):
         )
 
     def sync_indexes(self, tenant, options):
-        from records.indexes import sync_indexes, tenant_indexes
+        from records.indexes import STATISTICS_PREFIX, sync_indexes, tenant_indexes
 
         done = sync_indexes(tenant.pk, active_config(tenant))
         for outcome in ("created", "dropped", "failed"):
             for name in done[outcome]:
                 self.stdout.write(f"{outcome:<8} {name}")
-        self.stdout.write(f"{len(tenant_indexes(tenant.pk))} field index(es) serve {tenant.slug}.")
+        names = tenant_indexes(tenant.pk)
+        statistics = sum(name.startswith(STATISTICS_PREFIX) for name in names)
+        self.stdout.write(
+            f"{len(names) - statistics} field index(es) and {statistics} statistics serve "
+            f"{tenant.slug}."
+        )
         if done["failed"]:
             raise CommandError("some indexes could not be built (see the log)")
