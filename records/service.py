@@ -83,21 +83,7 @@ class RecordService:
                 with_total=with_total,
                 scope=self.permissions.read_scope(entity),
             )
-            page.rows = [
-                self._view(
-                    entity,
-                    Record(
-                        id=row["id"],
-                        entity=entity.key,
-                        version=row["version"],
-                        data=row["data"],
-                        owner_id=row["owner_id"],
-                        created_at=row["created_at"],
-                        updated_at=row["updated_at"],
-                    ),
-                )
-                for row in page.rows
-            ]
+            page.rows = [view_of(entity, row) for row in page.rows]
             return page
 
     def bulk_create(self, entity_key: str, rows: list[dict], *, batch_size: int = 1000):
@@ -534,21 +520,39 @@ class RecordService:
             )
 
     def _view(self, entity: CompiledEntity, record: Record) -> RecordView:
-        values = {}
-        for key, stored in record.data.items():
-            field = entity.fields.get(key)
-            if field is not None:
-                values[key] = field.type.from_storage(stored, field.options)
-        return RecordView(
-            id=record.pk,
-            entity=entity.key,
-            version=record.version,
-            values=values,
-            owner_id=record.owner_id,
-            created_at=record.created_at,
-            updated_at=record.updated_at,
-            deleted_at=record.deleted_at,
+        return view_of(
+            entity,
+            {
+                "id": record.pk,
+                "version": record.version,
+                "data": record.data,
+                "owner_id": record.owner_id,
+                "created_at": record.created_at,
+                "updated_at": record.updated_at,
+                "deleted_at": record.deleted_at,
+            },
         )
+
+
+def view_of(entity: CompiledEntity, row: dict) -> RecordView:
+    """A record's view from its stored columns (no model instance on the way: pages build
+    hundreds)."""
+    fields = entity.fields
+    values = {}
+    for key, stored in row["data"].items():
+        field = fields.get(key)
+        if field is not None:
+            values[key] = field.type.from_storage(stored, field.options)
+    return RecordView(
+        id=row["id"],
+        entity=entity.key,
+        version=row["version"],
+        values=values,
+        owner_id=row["owner_id"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        deleted_at=row.get("deleted_at"),
+    )
 
 
 def live_targets(ids: list[int], entity_key: str) -> set[int]:

@@ -88,6 +88,7 @@ def database_scope(
         else:
             yield
         return
+    nested = connections[using].in_atomic_block
     with transaction.atomic(using=using):
         _apply(using, scope)
         token = _scope.set(scope)
@@ -95,9 +96,10 @@ def database_scope(
             yield
         finally:
             _scope.reset(token)
-        # On success the savepoint is released and would keep the inner value; on an error
-        # the rollback restores the setting by itself.
-        if connections[using].in_atomic_block and outer != scope:
+        # In a savepoint, success releases it and would keep the inner value (an error's
+        # rollback restores the setting by itself); an outermost transaction's commit ends
+        # the setting with it.
+        if nested and outer != scope:
             _apply(using, outer)
 
 

@@ -242,7 +242,7 @@ def test_a_warm_compiled_config_costs_one_query_in_a_tenant_transaction(
     with tenant_context(tenant), django_assert_num_queries(1) as captured:
         config = active_config(tenant)
     assert config.version == 1
-    assert 'MAX("metadata_configversion"."number")' in captured.captured_queries[0]["sql"]
+    assert "SELECT max(number) FROM metadata_configversion" in captured.captured_queries[0]["sql"]
 
 
 def test_compiled_entity_orders_formulas_by_dependency(tenant):

@@ -142,6 +142,19 @@ def test_tenant_setting_ends_with_its_transaction(acme):
         assert Membership.objects.count() == 0
 
 
+@pytest.mark.django_db(transaction=True)
+def test_an_outermost_context_sets_the_tenant_once_and_its_commit_ends_it(make_tenant):
+    from django.test.utils import CaptureQueriesContext
+
+    made = make_tenant("outer")
+    with CaptureQueriesContext(connection) as captured:
+        with tenant_context(made.tenant):
+            assert Membership.objects.count() == 1
+    assert sum("set_config" in q["sql"] for q in captured.captured_queries) == 1
+    with transaction.atomic():
+        assert Membership.objects.count() == 0
+
+
 def test_nested_context_restores_the_outer_tenant(acme, globex):
     with tenant_context(acme.tenant):
         with tenant_context(globex.tenant):
