@@ -20,7 +20,7 @@ from django.utils import timezone
 from psycopg2.extras import execute_values
 
 from records.errors import FieldError, RecordError, RecordErrorCode
-from records.models import Record, UniqueValue
+from records.models import UniqueValue
 from records.values import normalize_input
 from tenants.context import tenant_context
 
@@ -71,7 +71,24 @@ def insert_rows(
     return [row[0] for row in result] if returning else []
 
 
-def refresh_parents(config, entity, records: list[Record]) -> None:
+@dataclass(slots=True)
+class NewRecord:
+    """What a bulk create knows of a record before and after its INSERT (a model instance
+    costs more to build than the record's validation)."""
+
+    tenant_id: int
+    entity: str
+    owner_id: int | None
+    created_by_id: int | None
+    updated_by_id: int | None
+    created_at: Any
+    updated_at: Any
+    data: dict = dataclasses.field(default_factory=dict)
+    pk: int | None = None
+    version: int = 1
+
+
+def refresh_parents(config, entity, records: list[NewRecord]) -> None:
     """Add the new records to their parents' rollups, once per parent for the whole batch."""
     from records.rollups import add_new_children
 
@@ -107,6 +124,7 @@ class BulkWriter:
 
     def _create_batch(self, config, entity, rows: list[Any], start: int):
         service, now = self.service, timezone.now()
+        user_id = getattr(service.user, "pk", None)
         live = self._live_targets(entity, rows)
         prepared, failures = [], []
         for offset, values in enumerate(rows):
@@ -114,13 +132,12 @@ class BulkWriter:
             try:
                 data, errors = normalize_input(entity, values)
                 service._apply_defaults(entity, data, values if isinstance(values, dict) else {})
-                record = Record(
-                    tenant=service.tenant,
+                record = NewRecord(
+                    tenant_id=service.tenant.pk,
                     entity=entity.key,
-                    version=1,
-                    owner=service.user,
-                    created_by=service.user,
-                    updated_by=service.user,
+                    owner_id=user_id,
+                    created_by_id=user_id,
+                    updated_by_id=user_id,
                     created_at=now,
                     updated_at=now,
                 )
@@ -171,7 +188,7 @@ class BulkWriter:
             returning="id",
         )
         for record, pk in zip(records, ids, strict=True):
-            record.pk = record.id = pk
+            record.pk = pk
         self._write_side_rows(entity, records, now)
         refresh_parents(config, entity, records)
         return [record.pk for record in records], []
@@ -229,7 +246,7 @@ class BulkWriter:
             ]
         return failures
 
-    def _write_side_rows(self, entity, records: list[Record], now) -> None:
+    def _write_side_rows(self, entity, records: list[NewRecord], now) -> None:
         tenant_id = self.service.tenant.pk
         user_id = getattr(self.service.user, "pk", None)
         uniques, references, audits = [], [], []
