@@ -380,6 +380,17 @@ def decode_cursor(cursor: Any, columns: list[tuple[SqlField, Sort]]) -> list:
 
 def keyset_condition(columns: list[tuple[SqlField, Sort]], last: list) -> tuple[str, list]:
     """Rows strictly after ``last`` in the sort order, nulls placed as each sort says."""
+    directions = {sort.direction for _, sort in columns}
+    nulls_first = all(sort.nulls == "first" or column.sql == "r.id" for column, sort in columns)
+    if len(directions) == 1 and None not in last and nulls_first:
+        # One direction, no empty value in the cursor and empty values first in every key
+        # (so never after the cursor): "after" is exactly a row comparison, which stops at
+        # the first unequal pair and which an index on the keys can seek to (the OR form
+        # below makes PostgreSQL read every entry up to the cursor).
+        keys = ", ".join(column.sql for column, _ in columns)
+        values = ", ".join(f"%s::{column.sql_type}" for column, _ in columns)
+        forward = ">" if directions == {"asc"} else "<"
+        return f"({keys}) {forward} ({values})", list(last)
     ors, params = [], []
     equal_prefix: list[str] = []
     equal_params: list = []

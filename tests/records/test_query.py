@@ -149,6 +149,22 @@ def test_a_hop_selecting_many_targets_probes_them_and_one_selecting_few_joins(sh
     assert ("OFFSET 0" in statement, samples) == (False, 1)
 
 
+def test_a_cursor_is_a_row_comparison_when_empty_values_come_first(shop, companies):
+    from records.query import Sort, keyset_condition
+    from records.sql_fields import SqlField
+
+    date, ident = SqlField("(r.data->>'close_date')", "text"), SqlField("r.id", "bigint")
+    desc = [(date, Sort("close_date", "desc", "first")), (ident, Sort("id", "desc", "first"))]
+    assert keyset_condition(desc, ["2024-01-01", 7]) == (
+        "((r.data->>'close_date'), r.id) < (%s::text, %s::bigint)",
+        ["2024-01-01", 7],
+    )
+    # An empty value in the cursor, or empty values last, need the general form.
+    assert " OR " in keyset_condition(desc, [None, 7])[0]
+    asc = [(date, Sort("close_date", "asc", "last")), (ident, Sort("id", "asc", "last"))]
+    assert " OR " in keyset_condition(asc, ["2024-01-01", 7])[0]
+
+
 def test_sort_on_several_keys_with_nulls_first_or_last(shop, companies):
     order = [
         {"field": "employees", "direction": "desc", "nulls": "last"},
@@ -165,6 +181,9 @@ def test_sort_on_several_keys_with_nulls_first_or_last(shop, companies):
         [{"field": "employees", "direction": "asc", "nulls": "first"}],
         [{"field": "employees", "direction": "desc", "nulls": "last"}, {"field": "name"}],
         [{"field": "tier", "direction": "desc"}, {"field": "credit_limit", "nulls": "first"}],
+        # one direction, empty values first: cursors become row comparisons
+        [{"field": "employees", "direction": "desc"}, {"field": "name", "direction": "desc"}],
+        [{"field": "founded", "direction": "asc", "nulls": "first"}],
     ],
 )
 def test_keyset_pages_walk_every_record_once_in_order(shop, companies, order):
