@@ -19,7 +19,7 @@ from psycopg2.extras import execute_values
 
 from metadata.compiled import CompiledConfig, CompiledEntity
 from records.sql_fields import sql_field
-from records.values import cel_record, evaluate, from_cel
+from records.values import cel_record, evaluate, from_cel, reads_of
 
 AGGREGATES = {
     "count": "count(*)",
@@ -138,7 +138,8 @@ def _locked_parents(parent_ids: list[int]) -> dict[int, dict]:
 
 def _selects(program, child: CompiledEntity, data: dict) -> bool:
     try:
-        return evaluate(program, cel_record(child, data, {})) is True
+        keys = reads_of((program.source,))
+        return evaluate(program, cel_record(child, data, {}, keys)) is True
     except Exception:  # noqa: BLE001  (a filter over empty values does not select)
         return False
 

@@ -21,7 +21,7 @@ from records.models import AuditEntry, Counter, Record, Reference, UniqueValue
 from records.permissions import Permissions
 from records.query import Page, QueryCompiler, QueryError, Sort, run_query
 from records.rollups import refresh_for_child, rollups_fed_by
-from records.values import cel_record, evaluate, from_cel, normalize_input
+from records.values import cel_record, evaluate, from_cel, normalize_input, reads_of
 from tenants.context import tenant_context
 
 
@@ -331,7 +331,10 @@ class RecordService:
         }
         # One CEL view of the record, kept current as formulas fill in (later formulas and
         # the rules read earlier ones).
-        record_for_rules = cel_record(entity, data, system)
+        programs = [entity.formulas[key] for key in entity.formula_order]
+        programs += [rule.program for rule in entity.rules]
+        keys = reads_of(tuple(program.source for program in programs))
+        record_for_rules = cel_record(entity, data, system, keys)
         for key in entity.formula_order:
             field = entity.fields[key]
             try:

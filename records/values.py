@@ -41,13 +41,30 @@ def normalize_input(entity: CompiledEntity, values: dict) -> tuple[dict, list[Fi
     return data, errors
 
 
-def cel_record(entity: CompiledEntity, data: dict, system: dict) -> dict:
-    """The record as CEL sees it: every field present, ``null`` when empty."""
+def cel_record(
+    entity: CompiledEntity, data: dict, system: dict, keys: frozenset[str] | None = None
+) -> dict:
+    """The record as CEL sees it: every field present, ``null`` when empty; only ``keys``
+    when given (what the programs to run read, see ``reads_of``)."""
     record = dict(system)
     for key, field in entity.fields.items():
+        if keys is not None and key not in keys:
+            continue
         stored = data.get(key)
         record[key] = None if stored is None else field.type.to_cel(stored, field.options)
     return record
+
+
+@lru_cache(maxsize=1024)
+def reads_of(sources: tuple[str, ...]) -> frozenset[str] | None:
+    """The record keys a group of programs reads; None when one uses the whole record."""
+    keys: set[str] = set()
+    for source in sources:
+        read, _ = _reads(source)
+        if read is None:
+            return None
+        keys |= read
+    return frozenset(keys)
 
 
 def cel_context(record: dict) -> dict:
