@@ -90,6 +90,22 @@ def test_duplicates_within_the_rows_and_against_stored_values_are_reported(shop,
     assert stored(shop, "company") == ["Acme"]
 
 
+def test_batches_validated_beside_earlier_writes_report_duplicates_across_them(shop):
+    """Batch 2 is validated while batch 1 is written; its duplicate of a batch-1 name is found
+    against the written rows, and nothing is kept."""
+    rows = [{"name": f"C{n}"} for n in range(4)] + [{"name": "C1"}, {"name": "C5"}]
+    with pytest.raises(BulkError) as error:
+        shop.bulk_create("company", rows, batch_size=2)
+    assert [(r.index, r.errors[0].code) for r in error.value.rows] == [(4, "not_unique")]
+    assert stored(shop, "company") == []
+    # Clean, several batches: every row, in order, with consecutive ids.
+    created = shop.bulk_create("company", [{"name": f"D{n}"} for n in range(7)], batch_size=2)
+    assert created.created == sorted(created.created)
+    assert [shop.get("company", pk).values["name"] for pk in created.created] == [
+        f"D{n}" for n in range(7)
+    ]
+
+
 def test_bulk_update_is_all_or_nothing(shop, company):
     other = shop.create("company", {"name": "Other"})
     with pytest.raises(BulkError) as error:
