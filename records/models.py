@@ -7,12 +7,12 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
-from tenants.models import TenantOwned
+from tenants.models import TenantLed, TenantOwned
 
 USER = settings.AUTH_USER_MODEL
 
 
-class Record(TenantOwned):
+class Record(TenantLed):
     """One record of any entity. ``data`` holds the field values in their stored form."""
 
     entity = models.CharField(max_length=63)
@@ -41,7 +41,7 @@ class Record(TenantOwned):
         ]
 
 
-class UniqueValue(TenantOwned):
+class UniqueValue(TenantLed):
     """One row per value of a unique field: PostgreSQL's unique constraint makes it race-free."""
 
     entity = models.CharField(max_length=63)
@@ -58,7 +58,7 @@ class UniqueValue(TenantOwned):
         indexes = [models.Index(fields=["tenant", "record"], name="unique_value_record")]
 
 
-class Reference(TenantOwned):
+class Reference(TenantLed):
     """A lookup from one record to another, so deletes can find what points at a record."""
 
     source = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="+")
@@ -74,7 +74,7 @@ class Reference(TenantOwned):
         indexes = [models.Index(fields=["tenant", "target"], name="reference_target")]
 
 
-class Counter(TenantOwned):
+class Counter(TenantLed):
     """The last number issued by an autonumber field, per period (``YYYY`` patterns restart)."""
 
     entity = models.CharField(max_length=63)
@@ -90,7 +90,7 @@ class Counter(TenantOwned):
         ]
 
 
-class AuditEntry(TenantOwned):
+class AuditEntry(TenantLed):
     """Who changed what and when, field by field, for entities with ``track_history``.
 
     ``record_id`` is not a foreign key: the history outlives a purged record.
