@@ -96,8 +96,6 @@ def _bootstrap(server: EmbeddedServer, *, database: str, owner: str, app_user: s
     import psycopg2
     from psycopg2 import sql
 
-    from tenants import leakproof
-
     conn = psycopg2.connect(**server.connection_kwargs(SUPERUSER, "postgres"))
     conn.autocommit = True
     try:
@@ -122,13 +120,23 @@ def _bootstrap(server: EmbeddedServer, *, database: str, owner: str, app_user: s
         conn.close()
     # In template1 too: databases created later (tests, benchmarks) inherit the marks.
     for dbname in ("template1", database):
-        conn = psycopg2.connect(**server.connection_kwargs(SUPERUSER, dbname))
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                leakproof.mark_if_superuser(cur)
-        finally:
-            conn.close()
+        mark_leakproof(server.socket_dir, server.port, dbname)
+
+
+def mark_leakproof(host: str, port: int | str, dbname: str) -> bool:
+    """Set the leakproof marks (tenants/leakproof.py) in one database of the embedded server,
+    as its superuser; also for databases created before the marks existed."""
+    import psycopg2
+
+    from tenants import leakproof
+
+    conn = psycopg2.connect(host=host, port=port, user=SUPERUSER, dbname=dbname)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            return leakproof.mark_if_superuser(cur)
+    finally:
+        conn.close()
 
 
 if __name__ == "__main__":

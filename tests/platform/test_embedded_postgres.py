@@ -6,6 +6,7 @@ import sys
 import psycopg2
 
 from config import embedded_db
+from tenants import leakproof
 from tests.fixtures import ROOT
 
 START = """
@@ -45,10 +46,33 @@ def test_concurrent_starts_share_one_server_with_the_roles_bootstrapped(tmp_path
                     "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'crm'"
                 )
                 assert cursor.fetchone() == ("crm_owner",)
+                # The bootstrap marked the leakproof functions here and in template1.
+                assert leakproof.missing(cursor) == []
         conn.close()
+        assert_marks_in_databases_made_before_them(server)
     finally:
         embedded_db.stop(var_dir)
     assert embedded_db.status(var_dir) is None
+
+
+def assert_marks_in_databases_made_before_them(server):
+    """A database copied from template0 (as one made before the marks existed) has none until
+    ``mark_leakproof``, which ``migrate`` calls in embedded mode."""
+    admin = psycopg2.connect(**server.connection_kwargs("crm_owner", "crm"))
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("CREATE DATABASE crm_old TEMPLATE template0")
+    admin.close()
+    with psycopg2.connect(**server.connection_kwargs("crm_owner", "crm_old")) as conn:
+        with conn.cursor() as cursor:
+            assert len(leakproof.missing(cursor)) == 2
+            assert leakproof.mark_if_superuser(cursor) is False  # the owner may not
+    conn.close()
+    assert embedded_db.mark_leakproof(server.socket_dir, server.port, "crm_old") is True
+    with psycopg2.connect(**server.connection_kwargs("crm_owner", "crm_old")) as conn:
+        with conn.cursor() as cursor:
+            assert leakproof.missing(cursor) == []
+    conn.close()
 
 
 def test_platform_directory_is_not_a_python_package():

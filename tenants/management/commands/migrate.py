@@ -29,8 +29,14 @@ class Command(DjangoMigrate):
             role = grant_runtime_privileges()
             if options["verbosity"] >= 1:
                 self.stdout.write(f"Granted the runtime role {role!r} its privileges.")
-            with connections["owner"].cursor() as cursor:
+            owner = connections["owner"]
+            with owner.cursor() as cursor:
                 marked = leakproof.mark_if_superuser(cursor)
+            if not marked and owner.settings_dict.get("EMBEDDED"):
+                from config.embedded_db import mark_leakproof
+
+                settings = owner.settings_dict
+                marked = mark_leakproof(settings["HOST"], settings["PORT"], settings["NAME"])
             if not marked and options["verbosity"] >= 1:
                 self.stdout.write(
                     "Not a superuser: the leakproof marks are missing (check tenants.W001)."
