@@ -55,10 +55,23 @@ class CompiledEntity:
 
 
 @dataclass(frozen=True)
+class CompiledSharingRule:
+    key: str
+    entity: str
+    program: cel.Program
+    access: str  # "read" or "edit"
+    roles: frozenset[str]
+    teams: frozenset[str]
+
+
+@dataclass(frozen=True)
 class CompiledConfig:
     version: int
     document: dict
     entities: dict[str, CompiledEntity] = field(default_factory=dict)
+    roles: dict[str, dict] = field(default_factory=dict)
+    # Per entity key: the sharing rules over its records.
+    sharing_rules: dict[str, tuple[CompiledSharingRule, ...]] = field(default_factory=dict)
 
     def entity(self, key: str) -> CompiledEntity:
         return self.entities[key]
@@ -95,10 +108,24 @@ def compile_entity(entity: dict) -> CompiledEntity:
 
 def compile_document(version: int, document: dict) -> CompiledConfig:
     """Compile a document that has passed validation."""
+    sharing: dict[str, list[CompiledSharingRule]] = {}
+    for rule in document.get("sharing_rules", []):
+        sharing.setdefault(rule["entity"], []).append(
+            CompiledSharingRule(
+                key=rule["key"],
+                entity=rule["entity"],
+                program=compile_expression(rule["condition"]),
+                access=rule["access"],
+                roles=frozenset(rule.get("roles", [])),
+                teams=frozenset(rule.get("teams", [])),
+            )
+        )
     return CompiledConfig(
         version=version,
         document=document,
         entities={e["key"]: compile_entity(e) for e in document["entities"]},
+        roles={role["key"]: role for role in document.get("roles", [])},
+        sharing_rules={key: tuple(rules) for key, rules in sharing.items()},
     )
 
 

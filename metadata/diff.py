@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-SECTIONS = ("roles", "layouts", "workflows")
+SECTIONS = ("roles", "sharing_rules", "layouts", "workflows")
 ENTITY_PARTS = ("fields", "validations")
 
 

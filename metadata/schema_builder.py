@@ -15,6 +15,9 @@ from metadata.fieldtypes import field_types
 SCHEMA_PATH = Path(__file__).parent / "schema" / "config.schema.json"
 LOCALES = ["en", "zh-Hans"]
 KEY_PATTERN = "^[a-z][a-z0-9_]{0,62}$"
+SCOPES = ("none", "own", "team", "subordinates", "all")
+FIELD_ACCESS = ("hidden", "read", "edit")
+SPECIAL_PERMISSIONS = ("export", "import", "mass_update", "configure", "view_audit")
 
 COMMON_FIELD_OPTIONS = {
     "key": {"$ref": "#/$defs/key", "description": "API name, snake_case, stable once published."},
@@ -90,7 +93,16 @@ def build_schema() -> dict:
                 "uniqueItems": True,
             },
             "entities": {"type": "array", "items": {"$ref": "#/$defs/entity"}},
-            "roles": open_section("Role permissions (engine: the permissions issue)."),
+            "roles": {
+                "type": "array",
+                "description": "Role permissions: what users holding each role may do.",
+                "items": {"$ref": "#/$defs/role"},
+            },
+            "sharing_rules": {
+                "type": "array",
+                "description": "Records matching a condition, shared with roles or teams.",
+                "items": {"$ref": "#/$defs/sharing_rule"},
+            },
             "layouts": open_section("Forms, lists, kanban and calendar views.", ("entity",)),
             "workflows": open_section(
                 "Approval processes, state machines, automations.", ("entity",)
@@ -128,6 +140,72 @@ def build_schema() -> dict:
                 "additionalProperties": False,
             },
             "field": field_schema(),
+            "scope": {
+                "enum": list(SCOPES),
+                "description": "Which records: none, the user's own, the user's teams', the "
+                "user's and their reports' (transitively), or all.",
+            },
+            "role": {
+                "type": "object",
+                "required": ["key", "label"],
+                "properties": {
+                    "key": {"$ref": "#/$defs/key"},
+                    "label": {"$ref": "#/$defs/label"},
+                    "description": {"$ref": "#/$defs/label"},
+                    "permissions": {
+                        "type": "array",
+                        "items": {"enum": list(SPECIAL_PERMISSIONS)},
+                        "uniqueItems": True,
+                        "description": "Special permissions beyond records.",
+                    },
+                    "entities": {
+                        "type": "object",
+                        "description": 'Access per entity key; "*" applies to every entity '
+                        "the role does not name.",
+                        "propertyNames": {"anyOf": [{"$ref": "#/$defs/key"}, {"const": "*"}]},
+                        "additionalProperties": {"$ref": "#/$defs/entity_access"},
+                    },
+                },
+                "additionalProperties": False,
+            },
+            "entity_access": {
+                "type": "object",
+                "properties": {
+                    "create": {"type": "boolean"},
+                    "read": {"$ref": "#/$defs/scope"},
+                    "update": {"$ref": "#/$defs/scope"},
+                    "delete": {"$ref": "#/$defs/scope"},
+                    "fields": {
+                        "type": "object",
+                        "description": "Field-level access; fields not named are editable.",
+                        "propertyNames": {"$ref": "#/$defs/key"},
+                        "additionalProperties": {"enum": list(FIELD_ACCESS)},
+                    },
+                },
+                "additionalProperties": False,
+            },
+            "sharing_rule": {
+                "type": "object",
+                "required": ["key", "entity", "condition", "access"],
+                "properties": {
+                    "key": {"$ref": "#/$defs/key"},
+                    "label": {"$ref": "#/$defs/label"},
+                    "entity": {"$ref": "#/$defs/key"},
+                    "condition": {
+                        "type": "string",
+                        "minLength": 1,
+                        "description": "A CEL expression over `record`: the records shared.",
+                    },
+                    "access": {"enum": ["read", "edit"]},
+                    "roles": {"type": "array", "items": {"$ref": "#/$defs/key"}},
+                    "teams": {
+                        "type": "array",
+                        "items": {"$ref": "#/$defs/key"},
+                        "description": "Team keys (teams are the tenant's data, not config).",
+                    },
+                },
+                "additionalProperties": False,
+            },
             "validation": {
                 "type": "object",
                 "required": ["key", "rule", "message"],

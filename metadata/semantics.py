@@ -255,15 +255,60 @@ def check_references(ctx: CheckContext) -> Iterator[Problem]:
                 )
                 continue
             if section == "roles":
-                for key in item.get("entities") or {}:
-                    if key not in ctx.entity_keys:
-                        yield Problem(
-                            f"{path}.entities.{key}",
-                            "unknown_entity",
-                            f"the entity {key!r} does not exist",
-                        )
+                yield from check_role(ctx, item, path)
             elif entity is not None:
                 yield from check_field_mentions(item, path, entity, ctx.entities)
+
+
+def check_role(ctx: CheckContext, role: dict, path: str) -> Iterator[Problem]:
+    """Every entity and field a role names exists; "*" (every other entity) names no field."""
+    for key, access in (role.get("entities") or {}).items():
+        where = f"{path}.entities.{key}"
+        if key == "*":
+            if access.get("fields"):
+                yield Problem(
+                    f"{where}.fields",
+                    "fields_need_an_entity",
+                    'field access needs a named entity, not "*"',
+                )
+            continue
+        entity = ctx.entities.get(key)
+        if entity is None:
+            yield Problem(where, "unknown_entity", f"the entity {key!r} does not exist")
+            continue
+        fields = {field["key"] for field in entity.get("fields", [])}
+        for field_key in access.get("fields") or {}:
+            if field_key not in fields:
+                yield Problem(
+                    f"{where}.fields.{field_key}",
+                    "unknown_field",
+                    f"{field_key!r} is not a field of {key}",
+                )
+
+
+def check_sharing_rules(ctx: CheckContext) -> Iterator[Problem]:
+    rules = ctx.document.get("sharing_rules", [])
+    yield from duplicates(rules, "key", "sharing_rules", "sharing rule")
+    roles = {role.get("key") for role in ctx.document.get("roles", [])}
+    for index, rule in enumerate(rules):
+        path = f"sharing_rules[{index}]"
+        entity = ctx.entities.get(rule["entity"])
+        if entity is None:
+            yield Problem(
+                f"{path}.entity", "unknown_entity", f"the entity {rule['entity']!r} does not exist"
+            )
+            continue
+        try:
+            ctx.check_cel(rule["condition"], expect="bool", entity=entity)
+        except ExpressionError as error:
+            yield Problem(f"{path}.condition", "invalid_expression", str(error))
+        for role_index, role in enumerate(rule.get("roles", [])):
+            if role not in roles:
+                yield Problem(
+                    f"{path}.roles[{role_index}]", "unknown_role", f"there is no role {role!r}"
+                )
+        if not rule.get("roles") and not rule.get("teams"):
+            yield Problem(path, "shared_with_nobody", "name the roles or teams it shares with")
 
 
 def check_field_mentions(
@@ -334,4 +379,9 @@ def validate_document(document: Any) -> list[Problem]:
     if problems:
         return problems
     ctx = CheckContext(document)
-    return [*check_entities(ctx), *check_cycles(ctx), *check_references(ctx)]
+    return [
+        *check_entities(ctx),
+        *check_cycles(ctx),
+        *check_references(ctx),
+        *check_sharing_rules(ctx),
+    ]

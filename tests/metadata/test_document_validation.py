@@ -329,9 +329,108 @@ def test_state_machine_with_an_unknown_state_is_named(starter):
     ]
 
 
+REP = {"en": "Rep"}
+
+
 def test_role_naming_an_unknown_entity_is_named(minimal):
-    minimal["roles"] = [{"key": "rep", "entities": {"account": {}, "lead": {}}}]
+    minimal["roles"] = [{"key": "rep", "label": REP, "entities": {"account": {}, "lead": {}}}]
     assert messages(minimal) == ["roles[0].entities.lead: the entity 'lead' does not exist"]
+
+
+def test_a_valid_role_and_sharing_rule_pass(minimal):
+    minimal["roles"] = [
+        {
+            "key": "rep",
+            "label": REP,
+            "permissions": ["export", "view_audit"],
+            "entities": {
+                "account": {
+                    "create": True,
+                    "read": "team",
+                    "update": "own",
+                    "delete": "none",
+                    "fields": {"credit_limit": "read"},
+                },
+                "*": {"read": "all"},
+            },
+        }
+    ]
+    minimal["sharing_rules"] = [
+        {
+            "key": "big",
+            "entity": "account",
+            "condition": "record.credit_limit > 1000.0",
+            "access": "read",
+            "roles": ["rep"],
+            "teams": ["east"],
+        }
+    ]
+    assert messages(minimal) == []
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        (
+            {"entities": {"account": {"fields": {"balance": "read"}}}},
+            "roles[0].entities.account.fields.balance: 'balance' is not a field of account",
+        ),
+        (
+            {"entities": {"*": {"fields": {"name": "read"}}}},
+            'roles[0].entities.*.fields: field access needs a named entity, not "*"',
+        ),
+        (
+            {"entities": {"account": {"read": "everyone"}}},
+            "roles[0].entities.account.read: 'everyone' is not one of "
+            "['none', 'own', 'team', 'subordinates', 'all']",
+        ),
+        (
+            {"permissions": ["fly"]},
+            "roles[0].permissions[0]: 'fly' is not one of "
+            "['export', 'import', 'mass_update', 'configure', 'view_audit']",
+        ),
+        (
+            {"entities": {"account": {"fields": {"name": "write"}}}},
+            "roles[0].entities.account.fields.name: 'write' is not one of "
+            "['hidden', 'read', 'edit']",
+        ),
+    ],
+)
+def test_bad_roles_are_named(minimal, role, expected):
+    minimal["roles"] = [{"key": "rep", "label": REP, **role}]
+    assert messages(minimal) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        (
+            {"condition": "record.credit_limit >"},
+            "sharing_rules[0].condition: ",
+        ),
+        (
+            {"condition": "record.credit_limit + 1.0"},
+            "sharing_rules[0].condition: must give a bool, but gives a double",
+        ),
+        ({"roles": ["director"]}, "sharing_rules[0].roles[0]: there is no role 'director'"),
+        ({"roles": []}, "sharing_rules[0]: name the roles or teams it shares with"),
+        ({"entity": "lead"}, "sharing_rules[0].entity: the entity 'lead' does not exist"),
+    ],
+)
+def test_bad_sharing_rules_are_named(minimal, rule, expected):
+    minimal["roles"] = [{"key": "rep", "label": REP}]
+    minimal["sharing_rules"] = [
+        {
+            "key": "big",
+            "entity": "account",
+            "condition": "record.credit_limit > 1000.0",
+            "access": "read",
+            "roles": ["rep"],
+            **rule,
+        }
+    ]
+    (message,) = messages(minimal)
+    assert message.startswith(expected)
 
 
 def test_schema_json_file_is_valid_json():
