@@ -33,6 +33,18 @@ class Record(TenantLed):
     deleted_by = models.ForeignKey(
         USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The team the record belongs to, if any ("team" scopes).
+    team = models.ForeignKey(
+        "tenants.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # scopes filter a tenant's records by it; never looked up alone
+    )
+    # Keys of the configuration's sharing rules whose condition the record meets, kept by the
+    # records service on every write (a condition in CEL cannot be evaluated in SQL).
+    shared_by_rules = ArrayField(models.CharField(max_length=63), default=list, blank=True)
 
     class Meta:
         indexes = [
@@ -181,3 +193,47 @@ class FieldIndex(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.entity}.{self.field_key})"
+
+
+class RecordShare(TenantLed):
+    """One record shared with one user or one team, to read or to edit."""
+
+    READ, EDIT = "read", "edit"
+
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    team = models.ForeignKey(
+        "tenants.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    access = models.CharField(max_length=8, choices=[(READ, "read"), (EDIT, "edit")])
+    created_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=True) ^ models.Q(team__isnull=True),
+                name="share_user_xor_team",
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "record", "user"],
+                condition=models.Q(user__isnull=False),
+                name="share_unique_user",
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "record", "team"],
+                condition=models.Q(team__isnull=False),
+                name="share_unique_team",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "user"], name="share_user"),
+            models.Index(fields=["tenant", "team"], name="share_team"),
+        ]
+
+    def __str__(self) -> str:
+        return f"record {self.record_id} shared ({self.access})"

@@ -123,6 +123,10 @@ class Membership(TenantOwned):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     roles = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    # The reporting line: whom this user reports to in this tenant ("subordinates" scopes).
+    manager = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     is_active = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)
 
@@ -133,3 +137,30 @@ class Membership(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.user} in tenant {self.tenant_id}"
+
+
+class Team(TenantOwned):
+    """A group of users in one tenant ("team" scopes, sharing with a team)."""
+
+    key = models.CharField(max_length=63)
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "key"], name="team_unique_key")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamMember(TenantOwned):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "team", "user"], name="team_member_unique"),
+        ]
+        indexes = [models.Index(fields=["tenant", "user"], name="team_member_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in team {self.team_id}"
