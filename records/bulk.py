@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from records.errors import FieldError, RecordError, RecordErrorCode
 from records.models import UniqueValue
+from records.sharing import matching_sharing_rules
 from records.values import normalize_input
 from tenants.context import tenant_context
 
@@ -57,16 +58,19 @@ def insert_rows(
     rows: list[tuple],
     *,
     returning: str | None = None,
+    expressions: dict[str, str] | None = None,
 ) -> list:
     """A multi-row INSERT with one array parameter per column (``columns``: name -> SQL type)
-    unnested in order: no model instances, and no per-row SQL text to build in Python."""
+    unnested in order: no model instances, and no per-row SQL text to build in Python.
+    ``expressions`` turns a column's unnested value (``v.<name>``) into what is stored."""
     if not rows:
         return []
     names = ", ".join(columns)
+    selected = ", ".join((expressions or {}).get(name, f"v.{name}") for name in columns)
     arrays = ", ".join(f"%s::{sql_type}[]" for sql_type in columns.values())
     statement = (
-        f"INSERT INTO {table} ({names}) SELECT {names} FROM unnest({arrays}) WITH ORDINALITY "
-        f"AS v({names}, position) ORDER BY position"
+        f"INSERT INTO {table} ({names}) SELECT {selected} FROM unnest({arrays}) WITH "
+        f"ORDINALITY AS v({names}, position) ORDER BY position"
     )
     if returning:
         statement += f" RETURNING {returning}"
@@ -90,6 +94,7 @@ class NewRecord:
     created_at: Any
     updated_at: Any
     data: dict = dataclasses.field(default_factory=dict)
+    shared_by_rules: list[str] = dataclasses.field(default_factory=list)
     pk: int | None = None
     version: int = 1
 
@@ -122,15 +127,19 @@ class BulkWriter:
         with tenant_context(service.tenant, user=service.user, savepoint=True):
             config = service._config()
             entity = service._entity(entity_key, config)
-            service.permissions.check("create", entity, None)
+            service.permissions.check_create(config, entity)
+            # Resolved here: the validating thread must not touch the database.
+            service.permissions.access(config, entity)
             batches = list(_batches(rows, self.batch_size))
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-validate") as pool:
 
                 def validate(index: int) -> Future:
                     start, batch = batches[index]
-                    live = self._live_targets(entity, batch)  # the database: this thread
+                    live = self._live_targets(config, entity, batch)  # the database: here
                     context = contextvars.copy_context()
-                    return pool.submit(context.run, self._prepare, entity, batch, start, live)
+                    return pool.submit(
+                        context.run, self._prepare, config, entity, batch, start, live
+                    )
 
                 pending = validate(0) if batches else None
                 for index in range(len(batches)):
@@ -147,7 +156,7 @@ class BulkWriter:
                 raise BulkError(failures)
         return result
 
-    def _prepare(self, entity, rows: list[Any], start: int, live: dict[str, set[int]]):
+    def _prepare(self, config, entity, rows: list[Any], start: int, live: dict[str, set[int]]):
         """Normalize and validate a batch without touching the database (it runs beside the
         previous batch's writes): (index, record) pairs and the failing rows."""
         service, now = self.service, timezone.now()
@@ -156,7 +165,9 @@ class BulkWriter:
         for offset, values in enumerate(rows):
             errors: list[FieldError] = []
             try:
+                values, refused = service._writable(config, entity, values)
                 data, errors = normalize_input(entity, values)
+                errors = refused + errors
                 service._apply_defaults(entity, data, values if isinstance(values, dict) else {})
                 record = NewRecord(
                     tenant_id=service.tenant.pk,
@@ -167,7 +178,8 @@ class BulkWriter:
                     created_at=now,
                     updated_at=now,
                 )
-                record.data = service._complete(entity, record, data, errors, live)
+                record.data = service._complete(config, entity, record, data, errors, live)
+                record.shared_by_rules = matching_sharing_rules(config, entity, record.data)
                 prepared.append((start + offset, record))
             except RecordError as error:
                 failures.append(
@@ -196,6 +208,7 @@ class BulkWriter:
                 "updated_by_id": "bigint",
                 "created_at": "timestamptz",
                 "updated_at": "timestamptz",
+                "shared_by_rules": "text",
             },
             [
                 (
@@ -208,10 +221,15 @@ class BulkWriter:
                     r.updated_by_id,
                     r.created_at,
                     r.updated_at,
+                    ",".join(r.shared_by_rules),  # keys are snake_case: no commas
                 )
                 for r in records
             ],
             returning="id",
+            expressions={
+                "shared_by_rules": "COALESCE(string_to_array(NULLIF(v.shared_by_rules, ''), ','), "
+                "'{}')::varchar[]"
+            },
         )
         for record, pk in zip(records, ids, strict=True):
             record.pk = pk
@@ -219,9 +237,11 @@ class BulkWriter:
         refresh_parents(config, entity, records)
         return [record.pk for record in records]
 
-    def _live_targets(self, entity, rows: list[Any]) -> dict[str, set[int]]:
+    def _live_targets(self, config, entity, rows: list[Any]) -> dict[str, set[int]]:
+        """Per target entity, the referenced ids that are live and readable by the user."""
         from records.service import live_targets
 
+        permissions = self.service.permissions
         wanted: dict[str, set[int]] = {}
         for key, field in entity.fields.items():
             if field.options["type"] not in ("lookup", "multi_lookup"):
@@ -232,7 +252,14 @@ class BulkWriter:
                 for item in value if isinstance(value, list) else [value]:
                     if isinstance(item, int) and not isinstance(item, bool):
                         ids.add(item)
-        return {target: live_targets(sorted(ids), target) for target, ids in wanted.items()}
+        return {
+            target: live_targets(
+                sorted(ids),
+                target,
+                permissions.scope_sql(config, config.entities[target], "read"),
+            )
+            for target, ids in wanted.items()
+        }
 
     def _claim_unique(self, entity, prepared) -> list[RowError]:
         """Duplicates within the rows and against stored values, all reported."""

@@ -15,6 +15,7 @@ class RecordErrorCode(StrEnum):
     NOT_DELETED = "not_deleted"
     NO_CONFIGURATION = "no_configuration"
     INVALID_QUERY = "invalid_query"
+    PERMISSION_DENIED = "permission_denied"
 
 
 @dataclass(frozen=True)

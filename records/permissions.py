@@ -1,20 +1,286 @@
-"""The single place where the records service asks whether an action is allowed.
+"""The single place where the records service asks what a user may do.
 
-Role permissions (issue 5) replace this with object, field and record-level checks; every
-service method already calls :meth:`Permissions.check` before it reads or writes.
+Roles come from the configuration (``roles``: per entity ``create`` and a scope for ``read``,
+``update`` and ``delete``; per field ``hidden``, ``read`` or ``edit``; special permissions), the
+user's roles, teams and reporting line from the tenant's data. A user holding several roles gets
+the most permissive of each: the union of their scopes, the widest access per field.
+
+Scopes become SQL over the records table (``scope_sql``), so lists, counts, aggregates, search
+and single-record checks all apply the very same condition:
+
+- ``own``: records the user owns;
+- ``team``: records owned by the user or anyone sharing a team with them, or assigned to one of
+  their teams;
+- ``subordinates``: records owned by the user or anyone reporting to them, however indirectly;
+- ``all`` / ``none``.
+
+Sharing widens what the object-level permission allows, never beyond it (as in Salesforce): a
+record shared with the user (or one of their teams), or matching a sharing rule for one of their
+roles or teams, is readable when the user may read some records of the entity, and editable
+(``edit`` shares and rules) when they may update some.
+
+Records the user may not read do not exist for them: the errors are the same as for a missing
+record, so nothing leaks whether a record exists.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+from django.db import connection
+
+from records.errors import RecordError, RecordErrorCode
+
+ACTIONS = ("read", "update", "delete")
+FIELD_RANK = {"hidden": 0, "read": 1, "edit": 2}
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What one role grants on one entity."""
+
+    role: str
+    create: bool
+    scopes: dict[str, str]  # action -> scope
+    fields: dict[str, str]  # field key -> hidden / read / edit (others: edit)
+
+
+@dataclass
+class EntityAccess:
+    """What the user's roles grant together on one entity."""
+
+    grants: list[Grant]
+    create: bool = False
+    scopes: dict[str, set[str]] = field(default_factory=dict)  # action -> scopes (no "none")
+    fields: dict[str, str] = field(default_factory=dict)  # field key -> widest access
+
+    def field_access(self, key: str) -> str:
+        if not self.grants:
+            return "hidden"
+        return self.fields.get(key, "edit")
+
+
+@dataclass
+class Principal:
+    """Who the user is in the tenant: roles, teams, the people their scopes reach."""
+
+    user_id: int | None
+    roles: tuple[str, ...] = ()
+    team_ids: tuple[int, ...] = ()
+    team_keys: tuple[str, ...] = ()
+    teammate_ids: tuple[int, ...] = ()  # the user and everyone sharing a team with them
+    subordinate_ids: tuple[int, ...] = ()  # the user and everyone reporting to them
+
+
+def load_principal(user) -> Principal:
+    """One query: the membership's roles, teams, teammates and the reporting tree under the
+    user (inside the tenant's transaction, so row-level security keeps it to the tenant)."""
+    user_id = getattr(user, "pk", user)
+    if user_id is None:
+        return Principal(user_id=None)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH RECURSIVE reports(user_id) AS (
+                SELECT %s::bigint
+                UNION
+                SELECT m.user_id FROM tenants_membership m JOIN reports ON m.manager_id =
+                    reports.user_id WHERE m.is_active
+            ), my_teams AS (
+                SELECT t.id, t.key FROM tenants_team t JOIN tenants_teammember tm
+                    ON tm.team_id = t.id WHERE tm.user_id = %s
+            )
+            SELECT m.roles,
+                   ARRAY(SELECT id FROM my_teams ORDER BY id),
+                   ARRAY(SELECT key FROM my_teams ORDER BY key),
+                   ARRAY(SELECT DISTINCT tm.user_id FROM tenants_teammember tm
+                         WHERE tm.team_id IN (SELECT id FROM my_teams)
+                         UNION SELECT %s::bigint ORDER BY 1),
+                   ARRAY(SELECT user_id FROM reports ORDER BY 1)
+              FROM tenants_membership m WHERE m.user_id = %s AND m.is_active
+            """,
+            [user_id, user_id, user_id, user_id],
+        )
+        row = cursor.fetchone()
+    if row is None:  # not (or no longer) a member: no role, no access
+        return Principal(user_id=user_id)
+    roles, team_ids, team_keys, teammates, reports = row
+    return Principal(
+        user_id=user_id,
+        roles=tuple(roles),
+        team_ids=tuple(team_ids),
+        team_keys=tuple(team_keys),
+        teammate_ids=tuple(teammates),
+        subordinate_ids=tuple(reports),
+    )
+
+
+def entity_access(config, roles: tuple[str, ...], entity_key: str) -> EntityAccess:
+    grants = []
+    for role_key in roles:
+        role = config.roles.get(role_key)
+        if role is None:
+            continue  # a role the configuration no longer has grants nothing
+        entities = role.get("entities") or {}
+        spec = entities.get(entity_key, entities.get("*"))
+        if spec is None:
+            continue
+        grants.append(
+            Grant(
+                role=role_key,
+                create=bool(spec.get("create", False)),
+                scopes={action: spec.get(action, "none") for action in ACTIONS},
+                fields=dict(spec.get("fields") or {}),
+            )
+        )
+    access = EntityAccess(grants=grants)
+    access.create = any(grant.create for grant in grants)
+    for action in ACTIONS:
+        access.scopes[action] = {
+            grant.scopes[action] for grant in grants if grant.scopes[action] != "none"
+        }
+    for grant in grants:
+        for key in grant.fields:
+            widest = max((g.fields.get(key, "edit") for g in grants), key=FIELD_RANK.__getitem__)
+            access.fields[key] = widest
+    return access
+
 
 class Permissions:
+    """The user's permissions in one tenant, resolved once per service (a request or a task)
+    and per configuration version."""
+
     def __init__(self, tenant, user):
         self.tenant = tenant
         self.user = user
+        self._principal: Principal | None = None
+        self._access: dict[tuple[int, str], EntityAccess] = {}
 
-    def check(self, action: str, entity, record) -> None:
-        """Raise when ``user`` may not ``action`` the record; everything is allowed for now."""
+    # -- who ------------------------------------------------------------------------------
 
-    def read_scope(self, entity) -> tuple[str, list]:
-        """SQL (over alias ``r``) limiting the records the user may read; all of them for now."""
-        return "TRUE", []
+    @property
+    def principal(self) -> Principal:
+        if self._principal is None:
+            self._principal = load_principal(self.user)
+        return self._principal
+
+    def access(self, config, entity) -> EntityAccess:
+        key = (config.version, entity.key)
+        if key not in self._access:
+            self._access[key] = entity_access(config, self.principal.roles, entity.key)
+        return self._access[key]
+
+    def has(self, config, permission: str) -> bool:
+        """A special permission (export, import, mass_update, configure, view_audit)."""
+        return any(
+            permission in (config.roles.get(role) or {}).get("permissions", [])
+            for role in self.principal.roles
+        )
+
+    # -- records --------------------------------------------------------------------------
+
+    def scope_sql(self, config, entity, action: str, alias: str = "r") -> tuple[str, list]:
+        """SQL over ``alias`` true for the records the user may ``action``; for ``update`` and
+        ``delete`` it includes the read scope (what cannot be read cannot be changed)."""
+        access = self.access(config, entity)
+        if action != "read":
+            sql, params = self.scope_sql(config, entity, "read", alias)
+            own_sql, own_params = self._action_sql(config, entity, access, action, alias)
+            return f"({sql}) AND ({own_sql})", [*params, *own_params]
+        return self._action_sql(config, entity, access, action, alias)
+
+    def _action_sql(self, config, entity, access: EntityAccess, action, alias) -> tuple:
+        scopes = access.scopes[action]
+        if not scopes:
+            return "FALSE", []
+        if "all" in scopes:
+            return "TRUE", []
+        me = self.principal
+        parts, params = [], []
+        for scope in sorted(scopes):
+            if scope == "own":
+                parts.append(f"{alias}.owner_id = %s")
+                params.append(me.user_id)
+            elif scope == "team":
+                parts.append(f"({alias}.owner_id = ANY(%s) OR {alias}.team_id = ANY(%s))")
+                params += [list(me.teammate_ids), list(me.team_ids)]
+            elif scope == "subordinates":
+                parts.append(f"{alias}.owner_id = ANY(%s)")
+                params.append(list(me.subordinate_ids))
+        if action in ("read", "update"):
+            shares = "" if action == "read" else " AND s.access = 'edit'"
+            parts.append(
+                f"{alias}.id IN (SELECT s.record_id FROM records_recordshare s WHERE "
+                f"(s.user_id = %s OR s.team_id = ANY(%s)){shares})"
+            )
+            params += [me.user_id, list(me.team_ids)]
+            rules = self.sharing_rule_keys(config, entity, action)
+            if rules:
+                parts.append(f"{alias}.shared_by_rules && %s::varchar[]")
+                params.append(rules)
+        return " OR ".join(f"({part})" for part in parts), params
+
+    def sharing_rule_keys(self, config, entity, action: str) -> list[str]:
+        """The sharing rules of the entity that reach the user, for reading or editing."""
+        me = self.principal
+        return sorted(
+            rule.key
+            for rule in config.sharing_rules.get(entity.key, ())
+            if (rule.roles & set(me.roles) or rule.teams & set(me.team_keys))
+            and (action == "read" or rule.access == "edit")
+        )
+
+    def read_scope(self, config, entity) -> tuple[str, list]:
+        return self.scope_sql(config, entity, "read")
+
+    def guard(self, config) -> UserGuard:
+        return UserGuard(self, config)
+
+    def check_create(self, config, entity) -> None:
+        if not self.access(config, entity).create:
+            raise denied(f"You may not create {entity.plural_key}.")
+
+    def check_record(self, config, entity, record_id: int, action: str) -> None:
+        """Raise not_found when the user may not read the record, permission_denied when they
+        may read but not ``action`` it."""
+        for step in ("read", action) if action != "read" else ("read",):
+            sql, params = self.scope_sql(config, entity, step)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT EXISTS (SELECT 1 FROM records_record r WHERE r.id = %s AND ({sql}))",
+                    [record_id, *params],
+                )
+                allowed = cursor.fetchone()[0]
+            if not allowed and step == "read":
+                raise RecordError(
+                    RecordErrorCode.NOT_FOUND, f"There is no {entity.key} {record_id}."
+                )
+            if not allowed:
+                raise denied(f"You may not {action} this {entity.key}.")
+
+    # -- fields ---------------------------------------------------------------------------
+
+    def visible_fields(self, config, entity) -> set[str]:
+        access = self.access(config, entity)
+        return {key for key in entity.fields if access.field_access(key) != "hidden"}
+
+    def field_access(self, config, entity, key: str) -> str:
+        return self.access(config, entity).field_access(key)
+
+
+@dataclass(frozen=True)
+class UserGuard:
+    """The query compiler's view of the user's permissions (records/query.py OpenGuard)."""
+
+    permissions: Permissions
+    config: object
+
+    def hidden(self, entity) -> set[str]:
+        return set(entity.fields) - self.permissions.visible_fields(self.config, entity)
+
+    def scope(self, entity, alias: str) -> tuple[str, list]:
+        return self.permissions.scope_sql(self.config, entity, "read", alias)
+
+
+def denied(message: str) -> RecordError:
+    return RecordError(RecordErrorCode.PERMISSION_DENIED, message)

@@ -61,15 +61,32 @@ class Compiled:
     params: list[Any] = field(default_factory=list)
 
 
+class OpenGuard:
+    """What a compiler may show: everything (commands, jobs). The records service passes the
+    user's guard (records/permissions.py), which hides fields and scopes lookup hops."""
+
+    def hidden(self, entity: CompiledEntity) -> set[str]:
+        return set()
+
+    def scope(self, entity: CompiledEntity, alias: str) -> tuple[str, list]:
+        return "TRUE", []
+
+
 class QueryCompiler:
     def __init__(
-        self, config: CompiledConfig, entity: CompiledEntity, *, today: dt.date | None = None
+        self,
+        config: CompiledConfig,
+        entity: CompiledEntity,
+        *,
+        today: dt.date | None = None,
+        guard=None,
     ):
         from tenants.context import current_tenant_id
 
         self.tenant_id = current_tenant_id()
         self.config = config
         self.entity = entity
+        self.guard = guard or OpenGuard()
         self.today = today or dt.datetime.now(dt.UTC).date()
         # How a lookup hop is written (see hop_sql); "probe" only for a page in an index's
         # order whose hops select enough targets, as run_query decides by sampling.
@@ -92,7 +109,8 @@ class QueryCompiler:
         if key in SYSTEM_COLUMNS:
             return entity, alias, sql_field(alias, key, None), None
         compiled = entity.fields.get(key)
-        if compiled is None:
+        if compiled is None or key in self.guard.hidden(entity):
+            # A hidden field is refused exactly like a missing one: nothing leaks.
             raise QueryError(f"{entity.key} has no field {key!r}", where)
         return (
             entity,
@@ -215,10 +233,13 @@ class QueryCompiler:
         choose (``sample_hops``)."""
         self.hops.append((sql, list(params)))
         probe = " OFFSET 0" if self.hop_style == "probe" else ""
+        # Only targets the user may read: a filter must not reveal what a list would hide.
+        scope_sql, scope_params = self.guard.scope(target, "t")
         return (
             f"EXISTS (SELECT 1 FROM records_record t WHERE t.id = (r.data->>'{hop}')"
-            f"::bigint AND t.entity = %s AND t.deleted_at IS NULL AND ({sql}){probe})",
-            [target.key, *params],
+            f"::bigint AND t.entity = %s AND t.deleted_at IS NULL AND ({scope_sql}) "
+            f"AND ({sql}){probe})",
+            [target.key, *scope_params, *params],
         )
 
     def operator_sql(
@@ -449,8 +470,11 @@ def base_conditions(
     if search is not None and not isinstance(search, str):
         raise QueryError("search takes text", "search")
     if search:
+        hidden = compiler.guard.hidden(compiler.entity)
         searchable = [
-            key for key, f in compiler.entity.fields.items() if f.options.get("searchable")
+            key
+            for key, f in compiler.entity.fields.items()
+            if f.options.get("searchable") and key not in hidden
         ]
         if not searchable:
             raise QueryError(f"{compiler.entity.key} has no searchable field", "search")

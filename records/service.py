@@ -1,8 +1,9 @@
 """The records service: the one road into record data.
 
 GraphQL resolvers, form views, imports, workflow actions and commands all call it, so
-normalization, validation rules, uniqueness, references, audit and (next) permissions and
-workflow triggers cannot be skipped. Every method runs in the tenant's transaction.
+normalization, validation rules, uniqueness, references, audit, permissions (records/
+permissions.py) and (next) workflow triggers cannot be skipped. Every method runs in the
+tenant's transaction.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from metadata.compiled import CompiledConfig, CompiledEntity, active_config
 from metadata.fieldtypes.computed import AUTONUMBER_TOKEN
 from records.errors import FieldError, RecordError, RecordErrorCode
 from records.models import AuditEntry, Counter, Record, Reference, UniqueValue
-from records.permissions import Permissions
+from records.permissions import Permissions, denied
 from records.query import Page, QueryCompiler, QueryError, Sort, run_query
 from records.rollups import refresh_for_child, rollups_fed_by
+from records.sharing import matching_sharing_rules
 from records.values import cel_record, evaluate, from_cel, normalize_input, reads_of
 from tenants.context import tenant_context
 
@@ -49,10 +51,11 @@ class RecordService:
 
     def get(self, entity_key: str, record_id: int, *, include_deleted: bool = False) -> RecordView:
         with tenant_context(self.tenant, user=self.user):
-            entity = self._entity(entity_key)
+            config = self._config()
+            entity = self._entity(entity_key, config)
             record = self._fetch(entity, record_id, include_deleted=include_deleted)
-            self.permissions.check("read", entity, record)
-            return self._view(entity, record)
+            self.permissions.check_record(config, entity, record.pk, "read")
+            return self._view(entity, record, config)
 
     def query(
         self,
@@ -70,8 +73,7 @@ class RecordService:
         with tenant_context(self.tenant, user=self.user):
             config = self._config()
             entity = self._entity(entity_key, config)
-            self.permissions.check("read", entity, None)
-            compiler = QueryCompiler(config, entity)
+            compiler = QueryCompiler(config, entity, guard=self.permissions.guard(config))
             sorts = [self._sort(item, index) for index, item in enumerate(order_by or [])]
             page = run_query(
                 compiler,
@@ -81,9 +83,10 @@ class RecordService:
                 after=after,
                 search=search,
                 with_total=with_total,
-                scope=self.permissions.read_scope(entity),
+                scope=self.permissions.read_scope(config, entity),
             )
-            page.rows = [view_of(entity, row) for row in page.rows]
+            hidden = self._hidden(config, entity)
+            page.rows = [view_of(entity, row, hidden) for row in page.rows]
             return page
 
     def bulk_create(self, entity_key: str, rows: list[dict], *, batch_size: int = 1000):
@@ -117,14 +120,13 @@ class RecordService:
         with tenant_context(self.tenant, user=self.user):
             config = self._config()
             entity = self._entity(entity_key, config)
-            self.permissions.check("read", entity, None)
             return run_aggregate(
-                QueryCompiler(config, entity),
+                QueryCompiler(config, entity, guard=self.permissions.guard(config)),
                 filter_tree=filter_tree,
                 group_by=group_by or [],
                 metrics=metrics or [{"fn": "count"}],
                 search=search,
-                scope=self.permissions.read_scope(entity),
+                scope=self.permissions.read_scope(config, entity),
             )
 
     @staticmethod
@@ -142,11 +144,20 @@ class RecordService:
         return Sort(item["field"], direction, item.get("nulls", default_nulls))
 
     def history(self, entity_key: str, record_id: int) -> list[AuditEntry]:
+        """The record's audit timeline, for users with ``view_audit`` who may read it; changes
+        of fields hidden from the user are left out."""
         with tenant_context(self.tenant, user=self.user):
-            entity = self._entity(entity_key)
+            config = self._config()
+            entity = self._entity(entity_key, config)
             record = self._fetch(entity, record_id, include_deleted=True)
-            self.permissions.check("read", entity, record)
-            return list(AuditEntry.objects.filter(record_id=record.pk).select_related("user"))
+            self.permissions.check_record(config, entity, record.pk, "read")
+            if not self.permissions.has(config, "view_audit"):
+                raise denied("You may not view the history of records (view_audit).")
+            hidden = self._hidden(config, entity)
+            entries = list(AuditEntry.objects.filter(record_id=record.pk).select_related("user"))
+            for entry in entries:
+                entry.changes = [c for c in entry.changes if c.get("field") not in hidden]
+            return entries
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -154,8 +165,10 @@ class RecordService:
         with tenant_context(self.tenant, user=self.user, savepoint=True):
             config = self._config()
             entity = self._entity(entity_key, config)
-            self.permissions.check("create", entity, None)
+            self.permissions.check_create(config, entity)
+            values, refused = self._writable(config, entity, values)
             data, errors = normalize_input(entity, values)
+            errors = refused + errors
             self._apply_defaults(entity, data, values)
             now = timezone.now()
             record = Record(
@@ -168,14 +181,15 @@ class RecordService:
                 created_at=now,
                 updated_at=now,
             )
-            data = self._complete(entity, record, data, errors)
+            data = self._complete(config, entity, record, data, errors)
             issue_autonumbers(self.tenant, entity, [data], now)
             record.data = data
+            record.shared_by_rules = matching_sharing_rules(config, entity, data)
             record.save()
             self._write_side_tables(entity, record, data, previous={})
             self._audit(entity, record, "create", {}, data)
             refresh_for_child(config, entity, {}, data)
-            return self._view(entity, record)
+            return self._view(entity, record, config)
 
     def update(
         self, entity_key: str, record_id: int, values: dict, *, version: int | None = None
@@ -189,19 +203,24 @@ class RecordService:
             config = self._config()
             entity = self._entity(entity_key, config)
             record = self._fetch(entity, record_id, lock=True)
-            self.permissions.check("update", entity, record)
+            self.permissions.check_record(config, entity, record.pk, "update")
             if version is not None and version != record.version:
                 raise RecordError(
                     RecordErrorCode.VERSION_CONFLICT,
                     f"{entity.key} {record.pk} is at version {record.version}, "
                     f"not {version}: reload it and apply your change again.",
                 )
+            values, refused = self._writable(config, entity, values)
             changes, errors = normalize_input(entity, values)
+            errors = refused + errors
             previous = dict(record.data)
-            data = self._complete(entity, record, {**previous, **changes}, errors)
+            data = self._complete(
+                config, entity, record, {**previous, **changes}, errors, previous=previous
+            )
             if data == previous:
-                return self._view(entity, record)
+                return self._view(entity, record, config)
             record.data = data
+            record.shared_by_rules = matching_sharing_rules(config, entity, data)
             record.version += 1
             record.updated_by = self.user
             record.updated_at = timezone.now()
@@ -211,7 +230,7 @@ class RecordService:
             refresh_for_child(config, entity, previous, data)
             if any(parent.key == entity.key for parent, _ in rollups_fed_by(config, entity.key)):
                 record.refresh_from_db(fields=["data"])  # it may be its own parent
-            return self._view(entity, record)
+            return self._view(entity, record, config)
 
     def delete(self, entity_key: str, record_id: int) -> None:
         """Move a record to the recycle bin, applying ``on_delete`` of the lookups to it."""
@@ -219,7 +238,7 @@ class RecordService:
             config = self._config()
             entity = self._entity(entity_key, config)
             record = self._fetch(entity, record_id, lock=True)
-            self.permissions.check("delete", entity, record)
+            self.permissions.check_record(config, entity, record.pk, "delete")
             self._soft_delete(config, entity, record, set())
 
     def restore(self, entity_key: str, record_id: int) -> RecordView:
@@ -227,14 +246,14 @@ class RecordService:
             config = self._config()
             entity = self._entity(entity_key, config)
             record = self._fetch(entity, record_id, include_deleted=True, lock=True)
-            self.permissions.check("delete", entity, record)
+            self.permissions.check_record(config, entity, record.pk, "delete")
             if record.deleted_at is None:
                 raise RecordError(
                     RecordErrorCode.NOT_DELETED,
                     f"{entity.key} {record.pk} is not in the recycle bin.",
                 )
             errors: list[FieldError] = []
-            self._check_references(entity, record.data, errors)
+            self._check_references(config, entity, record.data, errors)
             self._claim_unique_values(entity, record, record.data, errors)
             self._raise(errors, entity)
             record.deleted_at, record.deleted_by = None, None
@@ -242,14 +261,15 @@ class RecordService:
             record.save(update_fields=["deleted_at", "deleted_by", "version"])
             self._audit(entity, record, "restore", {}, {})
             refresh_for_child(config, entity, {}, record.data)
-            return self._view(entity, record)
+            return self._view(entity, record, config)
 
     def purge(self, entity_key: str, record_id: int) -> None:
         """Remove a record from the recycle bin for good (its audit history stays)."""
         with tenant_context(self.tenant, user=self.user, savepoint=True):
-            entity = self._entity(entity_key)
+            config = self._config()
+            entity = self._entity(entity_key, config)
             record = self._fetch(entity, record_id, include_deleted=True, lock=True)
-            self.permissions.check("delete", entity, record)
+            self.permissions.check_record(config, entity, record.pk, "delete")
             if record.deleted_at is None:
                 raise RecordError(
                     RecordErrorCode.NOT_DELETED,
@@ -306,18 +326,40 @@ class RecordService:
                 normalized = field.type.normalize(default, field.options)
                 data[key] = field.type.to_storage(normalized, field.options)
 
+    def _writable(
+        self, config: CompiledConfig, entity: CompiledEntity, values: Any
+    ) -> tuple[Any, list[FieldError]]:
+        """The values the user may write, and an error for each one they may not: a hidden
+        field is reported like a missing one, a read-only one as read-only."""
+        if not isinstance(values, dict):
+            return values, []
+        allowed, refused = {}, []
+        for key, value in values.items():
+            access = self.permissions.field_access(config, entity, key)
+            if key in entity.fields and access == "hidden":
+                refused.append(
+                    FieldError(key, "unknown_field", f"{entity.key} has no field {key!r}")
+                )
+            elif key in entity.fields and access == "read":
+                refused.append(FieldError(key, "read_only", f"{key} cannot be written"))
+            else:
+                allowed[key] = value
+        return allowed, refused
+
     def _complete(
         self,
+        config: CompiledConfig,
         entity: CompiledEntity,
         record: Record,
         data: dict,
         errors: list[FieldError],
         live: dict[str, set[int]] | None = None,
+        previous: dict | None = None,
     ) -> dict:
         """Drop empty values, compute formulas, check required, rules, references.
 
-        ``live`` holds, per target entity, the ids already known to be live and locked (bulk
-        writes check all their references in one query per target).
+        ``live`` holds, per target entity, the ids already known to be live, readable by the
+        user and locked (bulk writes check all their references in one query per target).
         """
         data = {key: value for key, value in data.items() if value is not None}
         if errors:
@@ -356,7 +398,7 @@ class RecordService:
                 locale_message = rule.message.get("en") or next(iter(rule.message.values()))
                 for field_key in rule.fields or (None,):
                     errors.append(FieldError(field_key, f"rule:{rule.key}", locale_message))
-        self._check_references(entity, data, errors, live)
+        self._check_references(config, entity, data, errors, live, previous)
         self._raise(errors, entity)
         return data
 
@@ -373,19 +415,28 @@ class RecordService:
 
     def _check_references(
         self,
+        config: CompiledConfig,
         entity: CompiledEntity,
         data: dict,
         errors: list[FieldError],
         live: dict[str, set[int]] | None = None,
+        previous: dict | None = None,
     ) -> None:
-        """Every lookup must name a live record of its target entity; the targets are locked
-        (FOR SHARE) so that a concurrent delete waits for this transaction."""
+        """Every lookup written must name a live record of its target entity that the user
+        may read (one they may not is reported as missing: nothing leaks); the targets are
+        locked (FOR KEY SHARE) so that a concurrent delete waits for this transaction."""
         for key, field in entity.fields.items():
             if field.options["type"] not in ("lookup", "multi_lookup") or key not in data:
                 continue
+            if previous is not None and previous.get(key) == data[key]:
+                continue  # unchanged: checked when it was written
             ids = data[key] if isinstance(data[key], list) else [data[key]]
             target = field.options["target"]
-            found = live[target] if live is not None else live_targets(ids, target)
+            if live is not None:
+                found = live[target]
+            else:
+                scope = self.permissions.scope_sql(config, config.entities[target], "read")
+                found = live_targets(ids, target, scope)
             missing = [i for i in ids if i not in found]
             if missing:
                 errors.append(
@@ -522,7 +573,10 @@ class RecordService:
                 errors=list(errors),
             )
 
-    def _view(self, entity: CompiledEntity, record: Record) -> RecordView:
+    def _hidden(self, config: CompiledConfig, entity: CompiledEntity) -> set[str]:
+        return set(entity.fields) - self.permissions.visible_fields(config, entity)
+
+    def _view(self, entity: CompiledEntity, record: Record, config: CompiledConfig) -> RecordView:
         return view_of(
             entity,
             {
@@ -534,17 +588,18 @@ class RecordService:
                 "updated_at": record.updated_at,
                 "deleted_at": record.deleted_at,
             },
+            self._hidden(config, entity),
         )
 
 
-def view_of(entity: CompiledEntity, row: dict) -> RecordView:
+def view_of(entity: CompiledEntity, row: dict, hidden: set[str] = frozenset()) -> RecordView:
     """A record's view from its stored columns (no model instance on the way: pages build
-    hundreds)."""
+    hundreds), without the fields hidden from the user."""
     fields = entity.fields
     values = {}
     for key, stored in row["data"].items():
         field = fields.get(key)
-        if field is not None:
+        if field is not None and key not in hidden:
             values[key] = field.type.from_storage(stored, field.options)
     return RecordView(
         id=row["id"],
@@ -558,16 +613,20 @@ def view_of(entity: CompiledEntity, row: dict) -> RecordView:
     )
 
 
-def live_targets(ids: list[int], entity_key: str) -> set[int]:
-    """The ids among ``ids`` that are live records of the entity, locked FOR KEY SHARE: a
-    concurrent delete (FOR UPDATE) waits for this transaction, and sees its references."""
+def live_targets(
+    ids: list[int], entity_key: str, scope: tuple[str, list] = ("TRUE", [])
+) -> set[int]:
+    """The ids among ``ids`` that are live records of the entity within ``scope`` (SQL over
+    ``r``), locked FOR KEY SHARE: a concurrent delete (FOR UPDATE) waits for this transaction,
+    and sees its references."""
     if not ids:
         return set()
+    scope_sql, scope_params = scope
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id FROM records_record WHERE id = ANY(%s) AND entity = %s "
-            "AND deleted_at IS NULL FOR KEY SHARE",
-            [list(ids), entity_key],
+            "SELECT r.id FROM records_record r WHERE r.id = ANY(%s) AND r.entity = %s "
+            f"AND r.deleted_at IS NULL AND ({scope_sql}) FOR KEY SHARE OF r",
+            [list(ids), entity_key, *scope_params],
         )
         return {row[0] for row in cursor.fetchall()}
 
