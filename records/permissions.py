@@ -236,6 +236,12 @@ class Permissions:
     def guard(self, config) -> UserGuard:
         return UserGuard(self, config)
 
+    def check_readable(self, config, entity) -> None:
+        """Lists, counts and aggregates of an entity the user may read nothing of are refused
+        (the entity itself is no secret: the configuration names it)."""
+        if not self.access(config, entity).scopes["read"]:
+            raise denied(f"You may not read {entity.plural_key}.")
+
     def check_create(self, config, entity) -> None:
         if not self.access(config, entity).create:
             raise denied(f"You may not create {entity.plural_key}.")

@@ -73,6 +73,7 @@ class RecordService:
         with tenant_context(self.tenant, user=self.user):
             config = self._config()
             entity = self._entity(entity_key, config)
+            self.permissions.check_readable(config, entity)
             compiler = QueryCompiler(config, entity, guard=self.permissions.guard(config))
             sorts = [self._sort(item, index) for index, item in enumerate(order_by or [])]
             page = run_query(
@@ -120,6 +121,7 @@ class RecordService:
         with tenant_context(self.tenant, user=self.user):
             config = self._config()
             entity = self._entity(entity_key, config)
+            self.permissions.check_readable(config, entity)
             return run_aggregate(
                 QueryCompiler(config, entity, guard=self.permissions.guard(config)),
                 filter_tree=filter_tree,
@@ -161,7 +163,9 @@ class RecordService:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def create(self, entity_key: str, values: dict, *, owner=None) -> RecordView:
+    def create(self, entity_key: str, values: dict, *, owner=None, team=None) -> RecordView:
+        """A new record owned by ``owner`` (default: the user), in ``team`` (a team key) if
+        given."""
         with tenant_context(self.tenant, user=self.user, savepoint=True):
             config = self._config()
             entity = self._entity(entity_key, config)
@@ -180,6 +184,7 @@ class RecordService:
                 updated_by=self.user,
                 created_at=now,
                 updated_at=now,
+                team=self._team(team),
             )
             data = self._complete(config, entity, record, data, errors)
             issue_autonumbers(self.tenant, entity, [data], now)
@@ -262,6 +267,96 @@ class RecordService:
             self._audit(entity, record, "restore", {}, {})
             refresh_for_child(config, entity, {}, record.data)
             return self._view(entity, record, config)
+
+    def share(
+        self, entity_key: str, record_id: int, *, user=None, team=None, access: str = "read"
+    ) -> bool:
+        """Share one record with a member (a User) or a team (its key), to read or to edit;
+        the user needs edit rights on the record. Audited; whether anything changed."""
+        from records import sharing
+
+        with tenant_context(self.tenant, user=self.user, savepoint=True):
+            config = self._config()
+            entity = self._entity(entity_key, config)
+            record = self._fetch(entity, record_id)
+            self.permissions.check_record(config, entity, record.pk, "update")
+            user_id, team_row = self._share_target(user, team)
+            if access not in ("read", "edit"):
+                raise RecordError(
+                    RecordErrorCode.INVALID,
+                    "A share gives read or edit access.",
+                    [FieldError("access", "invalid_choice", f"{access!r} is not read or edit")],
+                )
+            team_id = team_row.pk if team_row else None
+            changed = sharing.share(
+                record.pk, user_id=user_id, team_id=team_id, access=access, by=self.user
+            )
+            if changed:
+                who = {"user": user_id} if user_id else {"team": team_row.key}
+                self._audit_share(entity, record, "share", {**who, "access": access})
+            return changed
+
+    def unshare(self, entity_key: str, record_id: int, *, user=None, team=None) -> bool:
+        from records import sharing
+
+        with tenant_context(self.tenant, user=self.user, savepoint=True):
+            config = self._config()
+            entity = self._entity(entity_key, config)
+            record = self._fetch(entity, record_id)
+            self.permissions.check_record(config, entity, record.pk, "update")
+            user_id, team_row = self._share_target(user, team)
+            team_id = team_row.pk if team_row else None
+            changed = sharing.unshare(record.pk, user_id=user_id, team_id=team_id)
+            if changed:
+                who = {"user": user_id} if user_id else {"team": team_row.key}
+                self._audit_share(entity, record, "unshare", who)
+            return changed
+
+    def _share_target(self, user, team):
+        from tenants.models import Membership
+
+        if (user is None) == (team is None):
+            raise RecordError(
+                RecordErrorCode.INVALID,
+                "Share with a user or with a team.",
+                [FieldError(None, "share_target", "name exactly one of user and team")],
+            )
+        if user is not None:
+            user_id = getattr(user, "pk", user)
+            if not Membership.objects.filter(user_id=user_id, is_active=True).exists():
+                raise RecordError(
+                    RecordErrorCode.INVALID,
+                    "Records are shared with members of the tenant.",
+                    [FieldError("user", "not_a_member", f"user {user_id} is not a member")],
+                )
+            return user_id, None
+        return None, self._team(team)
+
+    def _team(self, key):
+        if key is None:
+            return None
+        from tenants.models import Team
+
+        found = Team.objects.filter(key=key).first() if isinstance(key, str) else None
+        if found is None:
+            raise RecordError(
+                RecordErrorCode.INVALID,
+                f"There is no team {key!r}.",
+                [FieldError("team", "unknown_team", f"there is no team {key!r}")],
+            )
+        return found
+
+    def _audit_share(self, entity, record, action: str, detail: dict) -> None:
+        """Shares are audited whatever the entity's track_history: they change who sees it."""
+        AuditEntry.objects.create(
+            tenant=self.tenant,
+            record_id=record.pk,
+            entity=entity.key,
+            action=action,
+            user=self.user,
+            at=timezone.now(),
+            changes=[{"field": "_share", "old": None, "new": detail}],
+        )
 
     def purge(self, entity_key: str, record_id: int) -> None:
         """Remove a record from the recycle bin for good (its audit history stays)."""

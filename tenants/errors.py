@@ -16,6 +16,10 @@ class TenantErrorCode(StrEnum):
     TENANT_UNKNOWN = "tenant_unknown"
     TENANT_SUSPENDED = "tenant_suspended"
     NOT_A_MEMBER = "not_a_member"
+    TEAM_INVALID = "team_invalid"
+    TEAM_TAKEN = "team_taken"
+    TEAM_UNKNOWN = "team_unknown"
+    REPORTING_CYCLE = "reporting_cycle"
 
 
 class TenantError(Exception):
