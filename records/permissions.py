@@ -190,35 +190,61 @@ class Permissions:
         return self._action_sql(config, entity, access, action, alias)
 
     def _action_sql(self, config, entity, access: EntityAccess, action, alias) -> tuple:
+        parts = self.scope_parts(config, entity, action, alias, access)
+        if not parts:
+            return "FALSE", []
+        if any(sql == "TRUE" for _, sql, _ in parts):
+            return "TRUE", []
+        return (
+            " OR ".join(f"({sql})" for _, sql, _ in parts),
+            [param for _, _, params in parts for param in params],
+        )
+
+    def scope_parts(self, config, entity, action: str, alias: str = "r", access=None) -> list:
+        """(why, SQL, params) for each way the user may ``action`` records of the entity (not
+        including the read scope for update and delete): what ``explain`` names."""
+        access = access or self.access(config, entity)
         scopes = access.scopes[action]
         if not scopes:
-            return "FALSE", []
-        if "all" in scopes:
-            return "TRUE", []
+            return []
         me = self.principal
-        parts, params = [], []
+        roles = {
+            scope: sorted(g.role for g in access.grants if g.scopes[action] == scope)
+            for scope in scopes
+        }
+        parts = []
         for scope in sorted(scopes):
-            if scope == "own":
-                parts.append(f"{alias}.owner_id = %s")
-                params.append(me.user_id)
+            why = f"scope {scope} of {action} (role {', '.join(roles[scope])})"
+            if scope == "all":
+                parts.append((why, "TRUE", []))
+            elif scope == "own":
+                parts.append((why, f"{alias}.owner_id = %s", [me.user_id]))
             elif scope == "team":
-                parts.append(f"({alias}.owner_id = ANY(%s) OR {alias}.team_id = ANY(%s))")
-                params += [list(me.teammate_ids), list(me.team_ids)]
+                parts.append(
+                    (
+                        why,
+                        f"({alias}.owner_id = ANY(%s) OR {alias}.team_id = ANY(%s))",
+                        [list(me.teammate_ids), list(me.team_ids)],
+                    )
+                )
             elif scope == "subordinates":
-                parts.append(f"{alias}.owner_id = ANY(%s)")
-                params.append(list(me.subordinate_ids))
+                parts.append((why, f"{alias}.owner_id = ANY(%s)", [list(me.subordinate_ids)]))
         if action in ("read", "update"):
-            shares = "" if action == "read" else " AND s.access = 'edit'"
+            edit = "" if action == "read" else " AND s.access = 'edit'"
             parts.append(
-                f"{alias}.id IN (SELECT s.record_id FROM records_recordshare s WHERE "
-                f"(s.user_id = %s OR s.team_id = ANY(%s)){shares})"
+                (
+                    "the record is shared with the user or one of their teams"
+                    + (" to edit" if action == "update" else ""),
+                    f"{alias}.id IN (SELECT s.record_id FROM records_recordshare s WHERE "
+                    f"(s.user_id = %s OR s.team_id = ANY(%s)){edit})",
+                    [me.user_id, list(me.team_ids)],
+                )
             )
-            params += [me.user_id, list(me.team_ids)]
-            rules = self.sharing_rule_keys(config, entity, action)
-            if rules:
-                parts.append(f"{alias}.shared_by_rules && %s::varchar[]")
-                params.append(rules)
-        return " OR ".join(f"({part})" for part in parts), params
+            for rule in self.sharing_rule_keys(config, entity, action):
+                parts.append(
+                    (f"sharing rule {rule}", f"{alias}.shared_by_rules && %s::varchar[]", [[rule]])
+                )
+        return parts
 
     def sharing_rule_keys(self, config, entity, action: str) -> list[str]:
         """The sharing rules of the entity that reach the user, for reading or editing."""
