@@ -134,6 +134,7 @@ class SchemaJob(TenantOwned):
         CONVERT_FIELD = "convert_field"
         PURGE_FIELD = "purge_field"
         RENAME_ENTITY = "rename_entity"
+        RESHARE = "reshare"  # sharing rules changed: re-evaluate them over the records
 
     class Status(models.TextChoices):
         PENDING = "pending"

@@ -86,9 +86,26 @@ def schedule_schema_jobs(tenant, old: dict | None, new: dict, diff: dict, versio
                     },
                 )
             )
+    jobs += reshare_jobs(tenant, old, new, diff)
     for job in jobs:
         job.config_version = version.number
     SchemaJob.objects.bulk_create(jobs)
+
+
+def reshare_jobs(tenant, old: dict, new: dict, diff: dict) -> list[SchemaJob]:
+    """Re-evaluate sharing rules when they changed, or when an entity they cover changed (a
+    renamed or converted field changes what a condition reads); after the data jobs above."""
+    rules_changed = any((diff.get("sharing_rules") or {}).values())
+    covered = {rule["entity"] for rule in old.get("sharing_rules", [])}
+    covered |= {rule["entity"] for rule in new.get("sharing_rules", [])}
+    entities = diff["entities"]
+    touched = set(entities["changed"]) | {r["to"] for r in entities["renamed"]}
+    current = {entity["key"] for entity in new["entities"]}
+    return [
+        SchemaJob(tenant=tenant, kind=Kind.RESHARE, entity=key, params={})
+        for key in sorted(covered & current)
+        if rules_changed or key in touched
+    ]
 
 
 def enqueue(tenant_id: int) -> None:
@@ -156,6 +173,7 @@ def run_batch(tenant_id: int, job_id: int, batch_size: int = BATCH_SIZE) -> bool
             Kind.CONVERT_FIELD: _convert,
             Kind.PURGE_FIELD: _purge,
             Kind.RENAME_ENTITY: _rename_entity,
+            Kind.RESHARE: _resharer(tenant_id, job),
         }[job.kind]
         for record in batch:
             apply(job, record)
@@ -167,6 +185,24 @@ def run_batch(tenant_id: int, job_id: int, batch_size: int = BATCH_SIZE) -> bool
             job.status = SchemaJob.Status.DONE
         job.save()
         return job.status == SchemaJob.Status.DONE
+
+
+def _resharer(tenant_id: int, job):
+    """The reshare step, bound to the active configuration (what the rules are now)."""
+    if job.kind != Kind.RESHARE:
+        return None
+    from metadata.compiled import active_config
+    from records.sharing import matching_sharing_rules
+
+    config = active_config(tenant_id)
+    entity = config.entities.get(job.entity)
+
+    def reshare(job, record) -> None:
+        matched = matching_sharing_rules(config, entity, record.data) if entity else []
+        if sorted(record.shared_by_rules or []) != matched:
+            Record.objects.filter(pk=record.pk).update(shared_by_rules=matched)
+
+    return reshare
 
 
 def _rename_field(job, record) -> None:

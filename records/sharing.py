@@ -4,16 +4,12 @@ A sharing rule's condition is CEL, which SQL cannot evaluate; so the records ser
 the rules of the entity on every write and keeps the keys of those a record meets in
 ``records_record.shared_by_rules``. The permission scopes (records/permissions.py) then compare
 that array with the rules reaching the user. A publish that changes the rules re-evaluates the
-stored records (``reshare_records``).
+stored records (the ``reshare`` schema job, records/schema_jobs.py).
 """
 
 from __future__ import annotations
 
-import json
-
-from django.db import connection
 from django.utils import timezone
-from psycopg2.extras import execute_values
 
 from records.models import RecordShare
 from records.values import cel_record, evaluate, reads_of
@@ -34,40 +30,6 @@ def matching_sharing_rules(config, entity, data: dict, system: dict | None = Non
         except Exception:  # noqa: BLE001, S112  (a condition over empty values shares nothing)
             continue
     return sorted(matched)
-
-
-def reshare_records(config, entity, batch: int = 1000) -> int:
-    """Re-evaluate the sharing rules over every stored record of the entity (after a publish
-    that changed them), in batches; the number of records whose rules changed."""
-    changed, last_id = 0, 0
-    while True:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT id, data, shared_by_rules FROM records_record WHERE entity = %s "
-                "AND id > %s ORDER BY id LIMIT %s",
-                [entity.key, last_id, batch],
-            )
-            rows = cursor.fetchall()
-        if not rows:
-            return changed
-        updates = []
-        for record_id, data, stored in rows:
-            data = json.loads(data) if isinstance(data, str) else data
-            matched = matching_sharing_rules(config, entity, data)
-            if sorted(stored or []) != matched:
-                updates.append((record_id, matched))
-        if updates:
-            with connection.cursor() as cursor:
-                execute_values(
-                    cursor.cursor,
-                    "UPDATE records_record r SET shared_by_rules = v.rules FROM (VALUES %s) "
-                    "AS v(id, rules) WHERE r.id = v.id",
-                    updates,
-                    template="(%s, %s::varchar[])",
-                    page_size=batch,
-                )
-            changed += len(updates)
-        last_id = rows[-1][0]
 
 
 def share(record_id: int, *, user_id: int | None, team_id: int | None, access: str, by) -> bool:

@@ -462,3 +462,30 @@ def test_teams_and_reporting_lines_by_command(org):
     dave = org.as_user("dave", ["r_subordinates"])
     owners = {org.deals[i]["owner"] for i in listed(dave)}
     assert owners == {"dave", "alice", "carol", "eve"}
+
+
+def test_a_published_sharing_rule_is_applied_to_stored_records_by_a_job(org):
+    from records.models import SchemaJob
+    from records.schema_jobs import run_pending
+
+    bob = org.as_user("bob", ["r_own"])
+    assert {org.deals[i]["owner"] for i in listed(bob)} == {"bob", "admin"}  # + big_deals
+    document = copy.deepcopy(document_of(active_version(org.tenant)))
+    document["sharing_rules"].append(
+        {
+            "key": "carols_team",
+            "entity": "deal",
+            "condition": "record.name.startsWith('D carol')",
+            "access": "read",
+            "teams": ["east"],
+        }
+    )
+    save_draft(org.tenant, document, overwrite=True)
+    publish(org.tenant)
+    with tenant_context(org.tenant):
+        jobs = list(SchemaJob.objects.filter(kind="reshare").order_by("id"))
+    # one for the fixture's publish of big_deals, one for this
+    assert [job.entity for job in jobs] == ["deal", "deal"]
+    run_pending(org.tenant.pk)
+    owners = sorted(org.deals[i]["owner"] for i in listed(bob))
+    assert owners == ["admin", "bob", "bob", "carol", "carol"]
