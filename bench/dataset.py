@@ -22,6 +22,7 @@ from django.db import connection, connections
 
 from bench import baseline
 from bench.profiles import GENERATOR_VERSION, Profile
+from metadata.packs import adopt_pack_roles
 from tenants.context import tenant_context
 from tenants.models import Tenant, User
 from tenants.services import create_tenant
@@ -181,6 +182,8 @@ def ensure_tenants(profile: Profile, say) -> list[Tenant]:
                 admin_password=ADMIN_PASSWORD,
             )
             created += 1
+        elif adopt_pack_roles(tenant, "crm") is not None:
+            say(f"{slug}: the crm pack's roles published (the tenant predates roles)")
         tenants.append(tenant)
     say(f"{len(tenants)} tenants ({created} created) in {time.perf_counter() - started:.1f} s")
     return tenants

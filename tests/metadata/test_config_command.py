@@ -155,3 +155,35 @@ def test_import_of_an_invalid_document_leaves_the_draft_unchanged(acme_config, t
         "  entities[0].fields[7].target: the target entity 'planet' does not exist"
     )
     assert get_draft(acme_config).etag == before
+
+
+def test_a_tenant_predating_roles_adopts_the_packs_roles(make_tenant, capsys):
+    from metadata.publish import active_version, document_of, publish
+    from records.errors import RecordError
+    from records.service import RecordService
+
+    made = make_tenant("old", pack="crm")
+    document = document_of(active_version(made.tenant))
+    document["roles"] = [document["roles"][0]]  # only tenant_admin survives…
+    document["roles"][0] = {**document["roles"][0], "key": "legacy_admin"}  # …renamed
+    document["entities"] = [e for e in document["entities"] if e["key"] != "contact"]
+    for role in document["roles"]:
+        role["entities"].pop("contact", None)
+    publish(made.tenant, document=document, strategies=["remove-entities"])
+    service = RecordService(made.tenant, made.admin)  # holds tenant_admin, which is gone
+    with pytest.raises(RecordError) as error:
+        service.create("account", {"name": "A"})
+    assert error.value.code == "permission_denied"
+    out = run(capsys, "adopt-roles", "--tenant", "old", "--pack", "crm")
+    assert "+ role tenant_admin" in out
+    assert "+ role sales_rep" in out
+    assert "Published version 3 of old." in out
+    roles = {r["key"]: r for r in document_of(active_version(made.tenant))["roles"]}
+    assert "contact" not in roles["sales_rep"]["entities"]  # the entity is gone here
+    assert RecordService(made.tenant, made.admin).create("account", {"name": "A"}).id
+    assert "old has every role of the pack crm." in run(
+        capsys, "adopt-roles", "--tenant", "old", "--pack", "crm"
+    )
+    assert versions(made.tenant) == [1, 2, 3]
+    with pytest.raises(CommandError, match="pack_unknown"):
+        run(capsys, "adopt-roles", "--tenant", "old", "--pack", "nope")

@@ -66,12 +66,18 @@ class Command(BaseCommand):
 
         command("history", "List the published versions.")
 
+        adopt = command(
+            "adopt-roles", "Publish the active version with the roles of a pack it lacks."
+        )
+        adopt.add_argument("--pack", required=True)
+        adopt.add_argument("--as", dest="as_user")
+
         schema = command("schema", "Print the configuration JSON Schema.", tenant=False)
         schema.add_argument("--write", action="store_true", help=f"Write it to {SCHEMA_PATH}.")
 
     def handle(self, *args, **options):
         try:
-            getattr(self, f"do_{options['action']}")(options)
+            getattr(self, f"do_{options['action'].replace('-', '_')}")(options)
         except (ConfigError, TenantError) as error:
             message = (
                 error.details()
@@ -198,6 +204,17 @@ class Command(BaseCommand):
             f"Published version {version.number} of {tenant.slug} with the "
             f"content of version {options['number']}."
         )
+
+    def do_adopt_roles(self, options):
+        from metadata.packs import adopt_pack_roles
+
+        tenant = self.tenant(options)
+        version = adopt_pack_roles(tenant, options["pack"], user=self.user(options))
+        if version is None:
+            self.stdout.write(f"{tenant.slug} has every role of the pack {options['pack']}.")
+            return
+        self.stdout.write(diff_text(version.diff))
+        self.stdout.write(f"Published version {version.number} of {tenant.slug}.")
 
     def do_history(self, options):
         from metadata.models import ConfigVersion
