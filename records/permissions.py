@@ -60,59 +60,76 @@ class EntityAccess:
         return self.fields.get(key, "edit")
 
 
-@dataclass
 class Principal:
-    """Who the user is in the tenant: roles, teams, the people their scopes reach."""
+    """Who the user is in the tenant. The roles come with the first question; teams,
+    teammates and the reporting tree only when a scope or a share needs them (an
+    administrator's "all" never does)."""
 
-    user_id: int | None
-    roles: tuple[str, ...] = ()
-    team_ids: tuple[int, ...] = ()
-    team_keys: tuple[str, ...] = ()
-    teammate_ids: tuple[int, ...] = ()  # the user and everyone sharing a team with them
-    subordinate_ids: tuple[int, ...] = ()  # the user and everyone reporting to them
+    def __init__(self, user_id: int | None, roles: tuple[str, ...] = ()):
+        self.user_id = user_id
+        self.roles = roles
+        self._details: tuple | None = None
 
-
-def load_principal(user) -> Principal:
-    """One query: the membership's roles, teams, teammates and the reporting tree under the
-    user (inside the tenant's transaction, so row-level security keeps it to the tenant)."""
-    user_id = getattr(user, "pk", user)
-    if user_id is None:
-        return Principal(user_id=None)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            WITH RECURSIVE reports(user_id) AS (
-                SELECT %s::bigint
-                UNION
-                SELECT m.user_id FROM tenants_membership m JOIN reports ON m.manager_id =
-                    reports.user_id WHERE m.is_active
-            ), my_teams AS (
-                SELECT t.id, t.key FROM tenants_team t JOIN tenants_teammember tm
-                    ON tm.team_id = t.id WHERE tm.user_id = %s
+    @classmethod
+    def load(cls, user) -> Principal:
+        user_id = getattr(user, "pk", user)
+        if user_id is None:
+            return cls(None)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT roles FROM tenants_membership WHERE user_id = %s AND is_active",
+                [user_id],
             )
-            SELECT m.roles,
-                   ARRAY(SELECT id FROM my_teams ORDER BY id),
-                   ARRAY(SELECT key FROM my_teams ORDER BY key),
-                   ARRAY(SELECT DISTINCT tm.user_id FROM tenants_teammember tm
-                         WHERE tm.team_id IN (SELECT id FROM my_teams)
-                         UNION SELECT %s::bigint ORDER BY 1),
-                   ARRAY(SELECT user_id FROM reports ORDER BY 1)
-              FROM tenants_membership m WHERE m.user_id = %s AND m.is_active
-            """,
-            [user_id, user_id, user_id, user_id],
-        )
-        row = cursor.fetchone()
-    if row is None:  # not (or no longer) a member: no role, no access
-        return Principal(user_id=user_id)
-    roles, team_ids, team_keys, teammates, reports = row
-    return Principal(
-        user_id=user_id,
-        roles=tuple(roles),
-        team_ids=tuple(team_ids),
-        team_keys=tuple(team_keys),
-        teammate_ids=tuple(teammates),
-        subordinate_ids=tuple(reports),
-    )
+            row = cursor.fetchone()
+        # Not (or no longer) a member: no role, no access.
+        return cls(user_id, tuple(row[0]) if row else ())
+
+    @property
+    def team_ids(self) -> tuple[int, ...]:
+        return self._load_details()[0]
+
+    @property
+    def team_keys(self) -> tuple[str, ...]:
+        return self._load_details()[1]
+
+    @property
+    def teammate_ids(self) -> tuple[int, ...]:
+        """The user and everyone sharing a team with them."""
+        return self._load_details()[2]
+
+    @property
+    def subordinate_ids(self) -> tuple[int, ...]:
+        """The user and everyone reporting to them, however indirectly."""
+        return self._load_details()[3]
+
+    def _load_details(self) -> tuple:
+        if self._details is None:
+            self._details = ((), (), (self.user_id,), (self.user_id,))
+            if self.user_id is not None:
+                with connection.cursor() as cursor:
+                    cursor.execute(DETAILS_SQL, [self.user_id] * 3)
+                    teams, keys, teammates, reports = cursor.fetchone()
+                self._details = (tuple(teams), tuple(keys), tuple(teammates), tuple(reports))
+        return self._details
+
+
+# One query, inside the tenant's transaction (row-level security keeps it to the tenant).
+DETAILS_SQL = """
+WITH RECURSIVE reports(user_id) AS (
+    SELECT %s::bigint
+    UNION
+    SELECT m.user_id FROM tenants_membership m JOIN reports ON m.manager_id = reports.user_id
+     WHERE m.is_active
+), my_teams AS (
+    SELECT t.id, t.key FROM tenants_team t JOIN tenants_teammember tm ON tm.team_id = t.id
+     WHERE tm.user_id = %s
+)
+SELECT ARRAY(SELECT id FROM my_teams ORDER BY id),
+       ARRAY(SELECT key FROM my_teams ORDER BY key),
+       ARRAY(SELECT tm.user_id FROM tenants_teammember tm
+              WHERE tm.team_id IN (SELECT id FROM my_teams) UNION SELECT %s::bigint ORDER BY 1),
+       ARRAY(SELECT user_id FROM reports ORDER BY 1)
+"""
 
 
 def entity_access(config, roles: tuple[str, ...], entity_key: str) -> EntityAccess:
@@ -161,7 +178,7 @@ class Permissions:
     @property
     def principal(self) -> Principal:
         if self._principal is None:
-            self._principal = load_principal(self.user)
+            self._principal = Principal.load(self.user)
         return self._principal
 
     def access(self, config, entity) -> EntityAccess:
@@ -190,6 +207,8 @@ class Permissions:
         return self._action_sql(config, entity, access, action, alias)
 
     def _action_sql(self, config, entity, access: EntityAccess, action, alias) -> tuple:
+        if "all" in access.scopes[action]:
+            return "TRUE", []
         parts = self.scope_parts(config, entity, action, alias, access)
         if not parts:
             return "FALSE", []
@@ -252,8 +271,8 @@ class Permissions:
         return sorted(
             rule.key
             for rule in config.sharing_rules.get(entity.key, ())
-            if (rule.roles & set(me.roles) or rule.teams & set(me.team_keys))
-            and (action == "read" or rule.access == "edit")
+            if (action == "read" or rule.access == "edit")
+            and (rule.roles & set(me.roles) or (rule.teams and rule.teams & set(me.team_keys)))
         )
 
     def read_scope(self, config, entity) -> tuple[str, list]:
