@@ -489,3 +489,31 @@ def test_a_published_sharing_rule_is_applied_to_stored_records_by_a_job(org):
     run_pending(org.tenant.pk)
     owners = sorted(org.deals[i]["owner"] for i in listed(bob))
     assert owners == ["admin", "bob", "bob", "carol", "carol"]
+
+
+def test_assigning_a_record_moves_it_between_scopes(org):
+    bobs = next(i for i, d in org.deals.items() if d["owner"] == "bob")
+    alice = org.as_user("alice", ["r_own"])
+    assert bobs not in listed(alice)
+    with pytest.raises(RecordError) as error:
+        alice.assign("deal", bobs, owner=org.users["alice"])
+    assert error.value.code == "not_found"  # alice cannot even see it
+    admin = RecordService(org.tenant, org.admin)
+    view = admin.assign("deal", bobs, owner=org.users["alice"])
+    assert (view.owner_id, view.version) == (org.users["alice"].pk, 2)
+    assert bobs in listed(alice)
+    carol = org.as_user("carol", ["r_team"])
+    assert bobs not in listed(carol)
+    admin.assign("deal", bobs, team="west")
+    assert bobs in listed(carol)
+    admin.assign("deal", bobs, team="")
+    assert bobs not in listed(carol)
+    with tenant_context(org.tenant):
+        changes = [
+            entry.changes[0]["field"]
+            for entry in AuditEntry.objects.filter(record_id=bobs, action="assign").order_by("id")
+        ]
+    assert changes == ["_owner", "_team", "_team"]
+    with pytest.raises(RecordError) as error:
+        admin.assign("deal", bobs, owner=10**9)
+    assert error.value.errors[0].code == "not_a_member"
