@@ -14,6 +14,7 @@ class ConfigErrorCode(StrEnum):
     VERSION_UNKNOWN = "version_unknown"
     PACK_UNKNOWN = "pack_unknown"
     STRATEGY_UNKNOWN = "strategy_unknown"
+    CONFIGURE_DENIED = "configure_denied"
 
 
 class ConfigError(Exception):

@@ -120,6 +120,32 @@ def draft_has_changes(draft: ConfigDraft | None, active: ConfigVersion | None) -
     return active is None or draft.document != active.document
 
 
+def check_configure(tenant, user) -> None:
+    """A user changing the configuration needs a role with the ``configure`` permission in the
+    active version (platform staff may too). Without a user (an operator's command) or before
+    the first version (a pack being applied) there is nobody to ask."""
+    if user is None or getattr(user, "is_staff", False):
+        return
+    from metadata.compiled import active_config
+    from tenants.models import Membership
+
+    with tenant_context(tenant):
+        config = active_config(tenant)
+        if config is None:
+            return
+        held = (
+            Membership.objects.filter(user=user, is_active=True)
+            .values_list("roles", flat=True)
+            .first()
+        ) or []
+    if not any("configure" in config.roles.get(role, {}).get("permissions", []) for role in held):
+        raise ConfigError(
+            ConfigErrorCode.CONFIGURE_DENIED,
+            f"{getattr(user, 'email', user)} may not change the configuration of {tenant.slug}: "
+            "no role of theirs has the configure permission.",
+        )
+
+
 def save_draft(
     tenant, document: dict, *, user=None, etag: str | None = None, overwrite: bool = False
 ) -> ConfigDraft:
@@ -130,6 +156,7 @@ def save_draft(
     changes is only replaced with ``overwrite``.
     """
     check_storable(document)
+    check_configure(tenant, user)
     with tenant_context(tenant):
         _lock_configuration(tenant)
         draft = ConfigDraft.objects.filter().first()
@@ -202,6 +229,7 @@ def publish(
 ) -> ConfigVersion:
     """Publish ``document`` (by default the draft) as the tenant's next version."""
     strategies = _check_strategies(strategies)
+    check_configure(tenant, user)
     with tenant_context(tenant):
         _lock_configuration(tenant)
         if document is None:

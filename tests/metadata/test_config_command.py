@@ -187,3 +187,28 @@ def test_a_tenant_predating_roles_adopts_the_packs_roles(make_tenant, capsys):
     assert versions(made.tenant) == [1, 2, 3]
     with pytest.raises(CommandError, match="pack_unknown"):
         run(capsys, "adopt-roles", "--tenant", "old", "--pack", "nope")
+
+
+def test_changing_the_configuration_needs_the_configure_permission(make_tenant, add_member):
+    from metadata.errors import ConfigError
+    from metadata.publish import active_version, document_of, publish, save_draft
+
+    made = make_tenant("cfg", pack="crm")
+    rep = add_member(made.tenant, "rep@cfg.test", roles=("sales_rep",))
+    consultant = add_member(made.tenant, "consultant@cfg.test", roles=("consultant",))
+    document = document_of(active_version(made.tenant))
+    document["entities"][0]["icon"] = "briefcase-test"
+    for attempt in (
+        lambda: save_draft(made.tenant, document, user=rep, overwrite=True),
+        lambda: publish(made.tenant, user=rep, document=document),
+    ):
+        with pytest.raises(ConfigError) as error:
+            attempt()
+        assert error.value.code == "configure_denied"
+        assert "rep@cfg.test may not change the configuration of cfg" in error.value.message
+    assert versions(made.tenant) == [1]
+    with pytest.raises(CommandError, match="configure_denied"):
+        call_command("config", "publish", "--tenant", "cfg", "--as", "rep@cfg.test")
+    save_draft(made.tenant, document, user=consultant, overwrite=True)
+    publish(made.tenant, user=consultant)
+    assert versions(made.tenant) == [1, 2]
