@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from metadata.errors import ConfigError
 from metadata.publish import active_version, document_of, publish, save_draft
 from records.errors import RecordError
 from records.models import AuditEntry, Record
@@ -517,3 +518,121 @@ def test_assigning_a_record_moves_it_between_scopes(org):
     with pytest.raises(RecordError) as error:
         admin.assign("deal", bobs, owner=10**9)
     assert error.value.errors[0].code == "not_a_member"
+
+
+ROLE_KEYS = ("p1", "p2", "p3")
+
+
+@st.composite
+def worlds(draw):
+    """Random roles (read and update scopes), role holders, records and a share."""
+    roles = [
+        {
+            "key": key,
+            "label": {"en": key},
+            "entities": {
+                "deal": {
+                    "read": draw(st.sampled_from(SCOPES)),
+                    "update": draw(st.sampled_from(SCOPES)),
+                },
+                "company": {"read": "all"},
+            },
+        }
+        for key in ROLE_KEYS
+    ]
+    holders = {
+        name: draw(st.lists(st.sampled_from(ROLE_KEYS), max_size=2, unique=True)) for name in PEOPLE
+    }
+    records = draw(
+        st.lists(
+            st.tuples(st.sampled_from(PEOPLE), st.sampled_from([None, "east", "west"])),
+            min_size=1,
+            max_size=8,
+        )
+    )
+    share = draw(st.none() | st.tuples(st.integers(0, 7), st.sampled_from(PEOPLE)))
+    return roles, holders, records, share
+
+
+def test_random_roles_and_records_read_and_update_what_python_says(org):
+    from django.db import connection
+
+    admin = RecordService(org.tenant, org.admin)
+    base = copy.deepcopy(document_of(active_version(org.tenant)))
+
+    @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(worlds())
+    def check(world):
+        roles, holders, records, share = world
+        document = copy.deepcopy(base)
+        document["roles"] = [r for r in document["roles"] if r["key"] == "tenant_admin"] + roles
+        document["sharing_rules"] = []
+        save_draft(org.tenant, document, overwrite=True)
+        try:
+            publish(org.tenant)
+        except ConfigError as error:  # the same roles as the example before
+            if error.code != "nothing_to_publish":
+                raise
+        with tenant_context(org.tenant):
+            Record.objects.filter(entity="deal").delete()
+        made = {}
+        for owner, team in records:
+            view = admin.create(
+                "deal", {"name": "R", "company": org.company.id}, owner=org.users[owner], team=team
+            )
+            made[view.id] = {"owner": owner, "team": team, "amount": None}
+        shared = None
+        if share is not None and share[0] < len(made):
+            shared = (sorted(made)[share[0]], share[1])
+            admin.share("deal", shared[0], user=org.users[shared[1]], access="read")
+        by_key = {role["key"]: role["entities"]["deal"] for role in roles}
+        for name, held in holders.items():
+            service = as_user(org, name, held)
+            for action in ("read", "update"):
+                scopes = {by_key[key][action] for key in held} - {"none"}
+                want = {
+                    deal_id
+                    for deal_id, deal in made.items()
+                    if any(in_scope(scope, name, deal) for scope in scopes)
+                }
+                if action == "update":
+                    read = {by_key[key]["read"] for key in held} - {"none"}
+                    want &= {i for i, d in made.items() if any(in_scope(s, name, d) for s in read)}
+                elif scopes and shared and shared[1] == name:
+                    want.add(shared[0])
+                with tenant_context(org.tenant, user=org.users[name]):
+                    config = admin._config()
+                    sql, params = service.permissions.scope_sql(
+                        config, config.entities["deal"], action
+                    )
+                    with connection.cursor() as cursor:
+                        cursor.execute(
+                            f"SELECT r.id FROM records_record r WHERE r.entity = 'deal' "
+                            f"AND ({sql})",
+                            params,
+                        )
+                        got = {row[0] for row in cursor.fetchall()}
+                assert got == want, (name, held, action, roles)
+                if action == "read":
+                    assert set(listed(service)) == want
+
+    check()
+
+
+def test_bulk_updates_are_all_or_nothing_within_the_scope(org):
+    from records.bulk import BulkError
+
+    alice = org.as_user("alice", ["r_own", "reader"])
+    rows = [{"id": deal_id, "values": {"stage": "won"}} for deal_id in sorted(org.deals)]
+    with pytest.raises(BulkError) as error:
+        alice.bulk_update("deal", rows)
+    refused = {failure.index for failure in error.value.rows}
+    mine = {
+        i for i, (deal_id) in enumerate(sorted(org.deals)) if org.deals[deal_id]["owner"] == "alice"
+    }
+    assert refused == set(range(len(rows))) - mine
+    assert all(f.errors[0].code == "permission_denied" for f in error.value.rows)
+    with tenant_context(org.tenant):
+        assert not Record.objects.filter(entity="deal", version__gt=1).exists()
+    result = alice.bulk_update("deal", [rows[i] for i in sorted(mine)])
+    assert len(result.updated) == 2
