@@ -9,7 +9,7 @@ import copy
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from metadata.errors import ConfigError
@@ -560,8 +560,27 @@ def test_random_roles_and_records_read_and_update_what_python_says(org):
     admin = RecordService(org.tenant, org.admin)
     base = copy.deepcopy(document_of(active_version(org.tenant)))
 
+    def role(key, read, update):
+        return {
+            "key": key,
+            "label": {"en": key},
+            "entities": {"deal": {"read": read, "update": update}, "company": {"read": "all"}},
+        }
+
     @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
     @given(worlds())
+    @example(  # a read share plus an update scope: updatable (reading came from the share)
+        (
+            [
+                role("p1", "none", "none"),
+                role("p2", "none", "none"),
+                role("p3", "own", "subordinates"),
+            ],
+            {"alice": [], "bob": [], "carol": [], "dave": ["p1", "p3"], "eve": []},
+            [("alice", None)],
+            (0, "dave"),
+        )
+    )
     def check(world):
         roles, holders, records, share = world
         document = copy.deepcopy(base)
@@ -595,11 +614,12 @@ def test_random_roles_and_records_read_and_update_what_python_says(org):
                     for deal_id, deal in made.items()
                     if any(in_scope(scope, name, deal) for scope in scopes)
                 }
-                if action == "update":
-                    read = {by_key[key]["read"] for key in held} - {"none"}
-                    want &= {i for i, d in made.items() if any(in_scope(s, name, d) for s in read)}
-                elif scopes and shared and shared[1] == name:
-                    want.add(shared[0])
+                read = {by_key[key]["read"] for key in held} - {"none"}
+                readable = {i for i, d in made.items() if any(in_scope(s, name, d) for s in read)}
+                if read and shared and shared[1] == name:
+                    readable.add(shared[0])  # a read share opens it to reading only
+                # Updating needs reading, by a scope or a share.
+                want = readable if action == "read" else want & readable
                 with tenant_context(org.tenant, user=org.users[name]):
                     config = admin._config()
                     sql, params = service.permissions.scope_sql(
