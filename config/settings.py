@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "metadata",
     "records",
     "api",
+    # After api: its graphql_schema command (per tenant) overrides graphene-django's.
+    "graphene_django",
     "workflows",
     "ui_builder",
 ]

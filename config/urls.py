@@ -1,6 +1,7 @@
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from api.schema.view import graphql_view
 from config.health import healthz
 
 urlpatterns = [
@@ -8,4 +9,5 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("app/", include("tenants.urls")),
     path("api/", include("api.urls")),
+    path("graphql/", graphql_view(), name="graphql"),
 ]

@@ -53,6 +53,7 @@ class Page:
     has_next: bool
     end_cursor: str | None
     total: int | None = None
+    cursors: list[str] = field(default_factory=list)  # each row's own cursor
 
 
 @dataclass
@@ -584,5 +585,6 @@ def run_query(
         }
         for row in fetched
     ]
-    end_cursor = encode_cursor(list(fetched[-1][6:])) if fetched else None
-    return Page(rows=rows, has_next=has_next, end_cursor=end_cursor, total=total)
+    cursors = [encode_cursor(list(row[6:])) for row in fetched]
+    end_cursor = cursors[-1] if cursors else None
+    return Page(rows=rows, has_next=has_next, end_cursor=end_cursor, total=total, cursors=cursors)

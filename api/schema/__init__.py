@@ -1,0 +1,1 @@
+"""The runtime GraphQL schema of each (tenant, configuration version)."""

@@ -1,0 +1,347 @@
+"""Build one tenant's GraphQL schema from its compiled configuration.
+
+For an entity ``opportunity`` / ``opportunities``: the type ``Opportunity``, the queries
+``opportunity(id)`` and ``opportunities(filter, orderBy, search, first, after)`` (a Relay-style
+connection), and the mutations ``createOpportunity``, ``updateOpportunity``,
+``deleteOpportunity`` and ``restoreOpportunity``. Every resolver goes through the records
+service, so validation and permissions apply exactly as everywhere else.
+"""
+
+from __future__ import annotations
+
+import graphene
+from graphene.types.generic import GenericScalar
+from graphql import GraphQLError
+from graphql_relay import to_global_id
+
+from api.schema import resolvers
+from api.schema.types import (
+    NAME,
+    SCALARS,
+    Direction,
+    FieldError,
+    Member,
+    Money,
+    MoneyInput,
+    Nulls,
+    PageInfo,
+    output_value,
+    type_name,
+)
+from metadata.compiled import CompiledConfig, CompiledEntity
+from metadata.fieldtypes.base import RELATIVE_DATES
+
+SYSTEM_SORTS = ("id", "created_at", "updated_at")
+
+
+class SchemaBuilder:
+    def __init__(self, config: CompiledConfig):
+        self.config = config
+        self.types: dict[str, type] = {}
+        self.enums: dict[tuple[str, str], type] = {}
+        self.fields_filters: dict[str, type] = {}
+        self.filters: dict[str, type] = {}
+
+    def build(self) -> graphene.Schema:
+        entities = list(self.config.entities.values())
+        for entity in entities:
+            self.object_type(entity)
+        query = {}
+        mutation = {}
+        for entity in entities:
+            query.update(self.queries(entity))
+            mutation.update(self.mutations(entity))
+        query["metadata"] = graphene.Field(
+            GenericScalar,
+            name="_metadata",
+            description="Entities and fields as integrators need them.",
+            resolver=resolvers.metadata,
+        )
+        return graphene.Schema(
+            query=type("Query", (graphene.ObjectType,), query),
+            mutation=type("Mutation", (graphene.ObjectType,), mutation) if mutation else None,
+            types=list(self.types.values()),
+        )
+
+    # -- output ----------------------------------------------------------------------------
+
+    def graphql_type(self, entity: CompiledEntity, field) -> str:
+        return field.type.graphql_type_for(field.options)
+
+    def enum(self, entity: CompiledEntity, field) -> type | None:
+        """The field's options as a GraphQL enum, when every value can be an enum name."""
+        key = (entity.key, field.key)
+        if key not in self.enums:
+            values = [o["value"] for o in field.options.get("options", [])]
+            if values and all(NAME.match(v) for v in values):
+                self.enums[key] = graphene.Enum(
+                    f"{type_name(entity.key)}{type_name(field.key)}",
+                    [(v, v) for v in values],
+                )
+            else:
+                self.enums[key] = None
+        return self.enums[key]
+
+    def output_field(self, entity: CompiledEntity, field):
+        gql = self.graphql_type(entity, field)
+        description = (field.options.get("help") or {}).get("en")
+        if gql in ("Relation", "[Relation]"):
+            target = field.options["target"]
+            many = gql == "[Relation]"
+            kind = (
+                graphene.List(graphene.NonNull(lambda: self.types[target]))
+                if many
+                else (lambda: self.types[target])
+            )
+            return graphene.Field(
+                kind,
+                description=description,
+                resolver=resolvers.relation(entity.key, field.key, target, many),
+            )
+        if gql in ("Enum", "[Enum]"):
+            enum = self.enum(entity, field)
+            scalar = enum or graphene.String
+            base = graphene.List(graphene.NonNull(scalar)) if gql == "[Enum]" else scalar
+        elif gql == "Money":
+            base = Money
+        elif gql == "User":
+            base = Member
+        else:
+            base = SCALARS[gql]
+        return graphene.Field(
+            base, description=description, resolver=resolvers.value(entity.key, field.key, gql)
+        )
+
+    def object_type(self, entity: CompiledEntity) -> type:
+        name = type_name(entity.key)
+        attrs = {
+            "id": graphene.ID(required=True, resolver=lambda row, info: to_global_id(name, row.id)),
+            "record_id": graphene.Int(required=True, resolver=lambda row, info: row.id),
+            "version": graphene.Int(required=True, resolver=lambda row, info: row.version),
+            "created_at": graphene.DateTime(resolver=lambda row, info: row.created_at),
+            "updated_at": graphene.DateTime(resolver=lambda row, info: row.updated_at),
+            "owner": graphene.Field(
+                Member,
+                resolver=lambda row, info: output_value("User", row.owner_id),
+            ),
+        }
+        for field in entity.fields.values():
+            attrs[field.key] = self.output_field(entity, field)
+        label = (entity.options.get("label") or {}).get("en")
+        self.types[entity.key] = type(
+            name,
+            (graphene.ObjectType,),
+            {**attrs, "Meta": type("Meta", (), {"description": label})},
+        )
+        return self.types[entity.key]
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def queries(self, entity: CompiledEntity) -> dict:
+        name = type_name(entity.key)
+        node = self.types[entity.key]
+        edge = type(
+            f"{name}Edge",
+            (graphene.ObjectType,),
+            {"node": graphene.Field(node, required=True), "cursor": graphene.String(required=True)},
+        )
+        connection = type(
+            f"{name}Connection",
+            (graphene.ObjectType,),
+            {
+                "edges": graphene.List(graphene.NonNull(edge), required=True),
+                "page_info": graphene.Field(PageInfo, required=True),
+                "total_count": graphene.Int(),
+            },
+        )
+        return {
+            entity.key: graphene.Field(
+                node,
+                id=graphene.ID(required=True),
+                resolver=resolvers.one(entity.key),
+            ),
+            entity.plural_key: graphene.Field(
+                connection,
+                required=True,
+                filter=graphene.Argument(self.filter_type(entity)),
+                order_by=graphene.List(graphene.NonNull(self.order_type(entity))),
+                search=graphene.String(),
+                first=graphene.Int(default_value=50),
+                after=graphene.String(),
+                resolver=resolvers.page(entity.key, edge, connection),
+            ),
+        }
+
+    def operators_type(self, entity: CompiledEntity, field, *, hop: bool) -> type | None:
+        """``{Entity}{Field}Filter``: the operators the field type allows, as input fields."""
+        gql = self.graphql_type(entity, field)
+        if gql in ("Relation", "[Relation]", "User"):
+            scalar = graphene.ID
+        elif gql in ("Enum", "[Enum]"):
+            scalar = self.enum(entity, field) or graphene.String
+        elif gql in ("Money", "Decimal"):
+            scalar = graphene.Decimal
+        elif gql == "Address":
+            scalar = graphene.String
+        else:
+            scalar = SCALARS[gql]
+        operators = field.type.operators_for(field.options)
+        attrs = {}
+        for op in operators:
+            if op in ("in", "not_in"):
+                attrs[op] = graphene.List(graphene.NonNull(scalar))
+            elif op == "between":
+                attrs[op] = graphene.List(graphene.NonNull(scalar))
+            elif op == "is_null":
+                attrs[op] = graphene.Boolean()
+            elif op in ("contains", "starts_with"):
+                attrs[op] = scalar() if gql in ("[Enum]", "[Relation]") else graphene.String()
+            elif op in ("last_n_days", "next_n_days"):
+                attrs[op] = graphene.Int()
+            elif op in RELATIVE_DATES:
+                attrs[op] = graphene.Boolean(description=f"true: the value is {op}")
+            else:
+                attrs[op] = scalar()
+        if hop and gql == "Relation":
+            target = self.config.entities[field.options["target"]]
+            attrs["match"] = graphene.InputField(
+                lambda: self.fields_filter(target),
+                description=f"Conditions on the {target.key} it points at (one hop).",
+            )
+        if not attrs:
+            return None
+        suffix = "Filter" if hop else "FieldFilter"
+        return type(
+            f"{type_name(entity.key)}{type_name(field.key)}{suffix}",
+            (graphene.InputObjectType,),
+            attrs,
+        )
+
+    def fields_filter(self, entity: CompiledEntity) -> type:
+        """``{Entity}FieldsFilter``: conditions on an entity's own fields (no hop)."""
+        if entity.key not in self.fields_filters:
+            attrs = {}
+            for field in entity.fields.values():
+                ops = self.operators_type(entity, field, hop=False)
+                if ops is not None:
+                    attrs[field.key] = graphene.InputField(ops)
+            self.fields_filters[entity.key] = type(
+                f"{type_name(entity.key)}FieldsFilter", (graphene.InputObjectType,), attrs
+            )
+        return self.fields_filters[entity.key]
+
+    def filter_type(self, entity: CompiledEntity) -> type:
+        name = f"{type_name(entity.key)}Filter"
+        attrs = {
+            "and_": graphene.InputField(
+                graphene.List(graphene.NonNull(lambda: self.filters[entity.key])),
+                name="and",
+            ),
+            "or_": graphene.InputField(
+                graphene.List(graphene.NonNull(lambda: self.filters[entity.key])),
+                name="or",
+            ),
+            "not_": graphene.InputField(lambda: self.filters[entity.key], name="not"),
+        }
+        for field in entity.fields.values():
+            ops = self.operators_type(entity, field, hop=True)
+            if ops is not None:
+                attrs[field.key] = graphene.InputField(ops)
+        kind = type(name, (graphene.InputObjectType,), attrs)
+        self.filters[entity.key] = kind
+        return kind
+
+    def order_type(self, entity: CompiledEntity) -> type:
+        keys = [*SYSTEM_SORTS, *(k for k, f in entity.fields.items() if f.type.sortable)]
+        sort_field = graphene.Enum(
+            f"{type_name(entity.key)}SortField", [(key.upper(), key) for key in keys]
+        )
+        return type(
+            f"{type_name(entity.key)}OrderBy",
+            (graphene.InputObjectType,),
+            {
+                "field": graphene.InputField(sort_field, required=True),
+                "direction": graphene.InputField(Direction, default_value="asc"),
+                "nulls": graphene.InputField(Nulls),
+            },
+        )
+
+    # -- mutations -------------------------------------------------------------------------
+
+    def input_type(self, entity: CompiledEntity, suffix: str) -> type:
+        attrs = {}
+        for field in entity.fields.values():
+            if field.type.computed or field.options.get("read_only"):
+                continue
+            gql = self.graphql_type(entity, field)
+            if gql == "Relation" or gql == "User":
+                attrs[field.key] = graphene.ID()
+            elif gql == "[Relation]":
+                attrs[field.key] = graphene.List(graphene.NonNull(graphene.ID))
+            elif gql in ("Enum", "[Enum]"):
+                scalar = self.enum(entity, field) or graphene.String
+                attrs[field.key] = (
+                    graphene.List(graphene.NonNull(scalar)) if gql == "[Enum]" else scalar()
+                )
+            elif gql == "Money":
+                attrs[field.key] = graphene.InputField(MoneyInput)
+            else:
+                attrs[field.key] = SCALARS[gql]()
+        return type(f"{type_name(entity.key)}{suffix}", (graphene.InputObjectType,), attrs)
+
+    def mutations(self, entity: CompiledEntity) -> dict:
+        name = type_name(entity.key)
+        node = self.types[entity.key]
+        payload = type(
+            f"{name}Payload",
+            (graphene.ObjectType,),
+            {
+                "record": graphene.Field(node),
+                "errors": graphene.List(graphene.NonNull(FieldError), required=True),
+            },
+        )
+        deleted = type(
+            f"Delete{name}Payload",
+            (graphene.ObjectType,),
+            {
+                "id": graphene.ID(),
+                "errors": graphene.List(graphene.NonNull(FieldError), required=True),
+            },
+        )
+        create_input = self.input_type(entity, "Input")
+        patch = self.input_type(entity, "Patch")
+        return {
+            f"create_{entity.key}": graphene.Field(
+                payload,
+                required=True,
+                input=graphene.Argument(create_input, required=True),
+                resolver=resolvers.create(entity.key, payload),
+            ),
+            f"update_{entity.key}": graphene.Field(
+                payload,
+                required=True,
+                id=graphene.ID(required=True),
+                input=graphene.Argument(patch, required=True),
+                version=graphene.Int(),
+                resolver=resolvers.update(entity.key, payload),
+            ),
+            f"delete_{entity.key}": graphene.Field(
+                deleted,
+                required=True,
+                id=graphene.ID(required=True),
+                resolver=resolvers.delete(entity.key, deleted),
+            ),
+            f"restore_{entity.key}": graphene.Field(
+                payload,
+                required=True,
+                id=graphene.ID(required=True),
+                resolver=resolvers.restore(entity.key, payload),
+            ),
+        }
+
+
+def build_schema(config: CompiledConfig) -> graphene.Schema:
+    return SchemaBuilder(config).build()
+
+
+__all__ = ["GraphQLError", "build_schema"]

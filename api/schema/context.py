@@ -1,0 +1,105 @@
+"""What one GraphQL request carries: the user's records service, a loader that fetches the
+records lookups point at in one query per entity, and the configuration the schema was built
+from."""
+
+from __future__ import annotations
+
+from metadata.compiled import CompiledConfig
+from records.errors import RecordError
+from records.service import RecordService, RecordView
+
+
+class RecordLoader:
+    """Records by (entity, id) for one request. A page primes the ids its rows point at, and
+    the first lookup resolved loads all of them at once (the service applies permissions: a
+    target the user may not read stays missing and resolves to null)."""
+
+    def __init__(self, service: RecordService, config: CompiledConfig):
+        self.service = service
+        self.config = config
+        self.loaded: dict[tuple[str, int], RecordView | None] = {}
+        self.wanted: dict[str, set[int]] = {}
+
+    def prime_lookups(self, entity_key: str, rows: list[RecordView]) -> None:
+        entity = self.config.entities[entity_key]
+        for key, field in entity.fields.items():
+            kind = field.options["type"]
+            if kind not in ("lookup", "multi_lookup"):
+                continue
+            target = field.options["target"]
+            for row in rows:
+                ids = row.values.get(key)
+                for item in ids if isinstance(ids, list) else [ids]:
+                    if item is not None and (target, item) not in self.loaded:
+                        self.wanted.setdefault(target, set()).add(item)
+
+    def load(self, entity_key: str, record_id: int) -> RecordView | None:
+        key = (entity_key, record_id)
+        if key not in self.loaded:
+            ids = self.wanted.pop(entity_key, set()) | {record_id}
+            ids = sorted(i for i in ids if (entity_key, i) not in self.loaded)
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                try:
+                    page = self.service.query(
+                        entity_key,
+                        filter_tree={"field": "id", "op": "in", "value": chunk},
+                        first=500,
+                    )
+                except RecordError:  # the user may read no record of the target at all
+                    page = None
+                found = {row.id: row for row in page.rows} if page else {}
+                for item in chunk:
+                    self.loaded[(entity_key, item)] = found.get(item)
+        return self.loaded[key]
+
+
+class GraphContext:
+    def __init__(self, tenant, user, config: CompiledConfig):
+        self.tenant = tenant
+        self.user = user
+        self.config = config
+        self.service = RecordService(tenant, user)
+        self.loader = RecordLoader(self.service, config)
+        self._hidden: dict[str, set[str]] = {}
+
+    def hidden(self, entity_key: str) -> set[str]:
+        if entity_key not in self._hidden:
+            entity = self.config.entities[entity_key]
+            visible = self.service.permissions.visible_fields(self.config, entity)
+            self._hidden[entity_key] = set(entity.fields) - visible
+        return self._hidden[entity_key]
+
+    def metadata(self) -> dict:
+        """Entities and the fields the user may see: keys, labels, types, options, required."""
+        entities = []
+        for entity in self.config.entities.values():
+            hidden = self.hidden(entity.key)
+            entities.append(
+                {
+                    "key": entity.key,
+                    "pluralKey": entity.plural_key,
+                    "label": entity.options.get("label", {}),
+                    "fields": [
+                        {
+                            "key": field.key,
+                            "label": field.options.get("label", {}),
+                            "type": field.options["type"],
+                            "required": bool(field.options.get("required")),
+                            **(
+                                {"options": field.options["options"]}
+                                if "options" in field.options
+                                else {}
+                            ),
+                            **(
+                                {"target": field.options["target"]}
+                                if "target" in field.options
+                                else {}
+                            ),
+                        }
+                        for field in entity.fields.values()
+                        if field.key not in hidden
+                    ],
+                }
+            )
+        return {"version": self.config.version, "entities": entities}

@@ -1,0 +1,261 @@
+"""Resolvers: GraphQL arguments in, records service calls, RecordViews out.
+
+Each factory returns the resolver of one entity's field, query or mutation. ``info.context.crm``
+is the request's :class:`api.schema.context.GraphContext` (service, loader, configuration).
+"""
+
+from __future__ import annotations
+
+from graphql import GraphQLError
+from graphql_relay import from_global_id
+
+from api.schema.types import input_value, output_value, type_name
+from records.errors import RecordError, RecordErrorCode
+from records.permissions import denied
+
+
+def crm(info):
+    return info.context.crm
+
+
+def record_id(value, entity_key: str | None = None) -> int:
+    """A record id from a global ID (``Type:123`` in base64) or a plain number."""
+    text = str(value).strip()
+    if text.isdigit():
+        return int(text)
+    try:
+        kind, raw = from_global_id(text)
+    except (ValueError, TypeError, UnicodeDecodeError) as error:
+        raise GraphQLError(
+            f"{value!r} is not a record id.", extensions={"code": "invalid_id"}
+        ) from error
+    if not raw.isdigit() or (entity_key and kind != type_name(entity_key)):
+        raise GraphQLError(
+            f"{value!r} is not the id of a {type_name(entity_key or 'record')}.",
+            extensions={"code": "invalid_id"},
+        )
+    return int(raw)
+
+
+def graphql_error(error: RecordError) -> GraphQLError:
+    return GraphQLError(error.message, extensions={"code": str(error.code)}, original_error=error)
+
+
+# -- fields ------------------------------------------------------------------------------------
+
+
+def value(entity_key: str, key: str, gql: str):
+    def resolve(row, info):
+        if key not in row.values and key in crm(info).hidden(entity_key):
+            raise graphql_error(denied(f"You may not read {entity_key}.{key}."))
+        return output_value(gql, row.values.get(key))
+
+    return resolve
+
+
+def relation(entity_key: str, key: str, target: str, many: bool):
+    def resolve(row, info):
+        context = crm(info)
+        if key not in row.values and key in context.hidden(entity_key):
+            raise graphql_error(denied(f"You may not read {entity_key}.{key}."))
+        ids = row.values.get(key)
+        if ids is None:
+            return [] if many else None
+        if many:
+            found = [context.loader.load(target, i) for i in ids]
+            return [view for view in found if view is not None]
+        return context.loader.load(target, ids)
+
+    return resolve
+
+
+def metadata(root, info):
+    return crm(info).metadata()
+
+
+# -- queries ------------------------------------------------------------------------------------
+
+
+def one(entity_key: str):
+    def resolve(root, info, **args):
+        try:
+            return crm(info).service.get(entity_key, record_id(args["id"], entity_key))
+        except RecordError as error:
+            if error.code == RecordErrorCode.NOT_FOUND:
+                return None
+            raise graphql_error(error) from error
+
+    return resolve
+
+
+def filter_tree(context, entity_key: str, given) -> dict | None:
+    """The compiler's filter tree from a GraphQL filter input."""
+    if not given:
+        return None
+    parts = []
+    for name, item in given.items():
+        if item is None:
+            continue
+        if name in ("and_", "or_"):
+            children = [filter_tree(context, entity_key, child) for child in item]
+            children = [child for child in children if child]
+            if children:
+                parts.append({name.rstrip("_"): children})
+        elif name == "not_":
+            child = filter_tree(context, entity_key, item)
+            if child:
+                parts.append({"not": child})
+        else:
+            parts += conditions(context, entity_key, name, item)
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else {"and": parts}
+
+
+def conditions(context, entity_key: str, path: str, operators) -> list[dict]:
+    entity = context.config.entities[entity_key.split(".")[0]]
+    found = []
+    for op, raw in operators.items():
+        if raw is None:
+            continue
+        if op == "match":
+            target = entity.fields[path].options["target"]
+            for field_key, target_ops in raw.items():
+                if target_ops is not None:
+                    found += conditions(context, target, f"{path}.{field_key}", target_ops)
+            continue
+        if op not in ("is_null",) and raw is False:
+            continue  # a relative-date flag left off
+        val = True if raw is True and op not in ("is_null", "eq", "ne") else input_value(raw)
+        field = entity.fields.get(path.split(".")[-1]) if "." not in path else None
+        if field is not None and field.options["type"] in ("lookup", "multi_lookup", "user"):
+            val = [record_id(v) for v in val] if isinstance(val, list) else record_id(val)
+        found.append({"field": path, "op": op, "value": val})
+    return found
+
+
+def page(entity_key: str, edge, connection):
+    def resolve(root, info, **args):
+        context = crm(info)
+        order_by, search, after = args.get("order_by"), args.get("search"), args.get("after")
+        first = args.get("first", 50)
+        order = [
+            {
+                "field": input_value(item["field"]),
+                "direction": input_value(item.get("direction")) or "asc",
+                **({"nulls": input_value(item["nulls"])} if item.get("nulls") else {}),
+            }
+            for item in order_by or []
+        ]
+        wants_total = any(
+            selection.name.value == "totalCount"
+            for field_node in info.field_nodes
+            for selection in (
+                field_node.selection_set.selections if field_node.selection_set else []
+            )
+            if hasattr(selection, "name")
+        )
+        try:
+            result = context.service.query(
+                entity_key,
+                filter_tree=filter_tree(context, entity_key, args.get("filter")),
+                order_by=order,
+                first=first,
+                after=after,
+                search=search,
+                with_total=wants_total,
+            )
+        except RecordError as error:
+            raise graphql_error(error) from error
+        context.loader.prime_lookups(entity_key, result.rows)
+        return connection(
+            edges=[
+                edge(node=row, cursor=cursor)
+                for row, cursor in zip(result.rows, result.cursors, strict=True)
+            ],
+            page_info={"has_next_page": result.has_next, "end_cursor": result.end_cursor},
+            total_count=result.total,
+        )
+
+    return resolve
+
+
+# -- mutations ------------------------------------------------------------------------------
+
+
+def writable_values(context, entity_key: str, given) -> dict:
+    entity = context.config.entities[entity_key]
+    values = {}
+    for key, raw in (given or {}).items():
+        field = entity.fields.get(key)
+        val = input_value(raw)
+        if field is not None and val is not None:
+            kind = field.options["type"]
+            if kind in ("lookup", "user"):
+                val = record_id(val)
+            elif kind == "multi_lookup":
+                val = [record_id(item) for item in val]
+        values[key] = val
+    return values
+
+
+def payload_of(payload, call):
+    try:
+        return payload(record=call(), errors=[])
+    except RecordError as error:
+        if error.errors:
+            return payload(record=None, errors=[e.as_dict() for e in error.errors])
+        if error.code == RecordErrorCode.INVALID or error.code == RecordErrorCode.VERSION_CONFLICT:
+            return payload(
+                record=None,
+                errors=[{"field": None, "code": str(error.code), "message": error.message}],
+            )
+        raise graphql_error(error) from error
+
+
+def create(entity_key: str, payload):
+    def resolve(root, info, **args):
+        context = crm(info)
+        values = writable_values(context, entity_key, args["input"])
+        return payload_of(payload, lambda: context.service.create(entity_key, values))
+
+    return resolve
+
+
+def update(entity_key: str, payload):
+    def resolve(root, info, **args):
+        context = crm(info)
+        values = writable_values(context, entity_key, args["input"])
+        pk, version = record_id(args["id"], entity_key), args.get("version")
+        return payload_of(
+            payload, lambda: context.service.update(entity_key, pk, values, version=version)
+        )
+
+    return resolve
+
+
+def restore(entity_key: str, payload):
+    def resolve(root, info, **args):
+        context = crm(info)
+        pk = record_id(args["id"], entity_key)
+        return payload_of(payload, lambda: context.service.restore(entity_key, pk))
+
+    return resolve
+
+
+def delete(entity_key: str, payload):
+    def resolve(root, info, **args):
+        context = crm(info)
+        pk = record_id(args["id"], entity_key)
+        try:
+            context.service.delete(entity_key, pk)
+        except RecordError as error:
+            if error.code == RecordErrorCode.DELETE_RESTRICTED:
+                return payload(
+                    id=None,
+                    errors=[{"field": None, "code": str(error.code), "message": error.message}],
+                )
+            raise graphql_error(error) from error
+        return payload(id=args["id"], errors=[])
+
+    return resolve

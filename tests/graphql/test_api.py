@@ -1,0 +1,221 @@
+"""The tenant's GraphQL API over HTTP with an API token: queries, filters, pages, mutations,
+permissions and errors."""
+
+import pytest
+
+from api.schema.cache import schemas
+from api.tokens import issue_token
+from records.service import RecordService
+
+URL = "/graphql/"
+
+
+@pytest.fixture
+def crm_api(make_tenant, client):
+    made = make_tenant("gql", pack="crm")
+    token = issue_token(made.tenant, made.admin)
+    service = RecordService(made.tenant, made.admin)
+    acme = service.create("account", {"name": "Acme", "industry": "technology"})
+    other = service.create("account", {"name": "Other", "industry": "retail"})
+    for n in range(5):
+        service.create(
+            "opportunity",
+            {
+                "name": f"Deal {n}",
+                "account": (acme if n % 2 == 0 else other).id,
+                "stage": "proposal" if n < 3 else "closed_won",
+                "amount": 1000 * (n + 1),
+                "close_date": f"2025-0{n + 1}-15",
+            },
+        )
+
+    def post(query, variables=None, token_=token):
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {token_}"} if token_ else {}
+        return client.post(
+            URL,
+            {"query": query, "variables": variables or {}},
+            content_type="application/json",
+            **headers,
+        )
+
+    made.post = post
+    made.acme = acme
+    made.service = service
+    return made
+
+
+def data(response):
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+def test_a_filtered_sorted_page_with_a_lookup_and_the_total(crm_api):
+    query = """
+    query($after: String) {
+      opportunities(
+        filter: {stage: {eq: proposal}, account: {match: {industry: {eq: technology}}}}
+        orderBy: [{field: CLOSE_DATE, direction: DESC}]
+        first: 1, after: $after
+      ) {
+        totalCount
+        pageInfo { hasNextPage endCursor }
+        edges { cursor node { id recordId name amount closeDate stage account { name } } }
+      }
+    }"""
+    first = data(crm_api.post(query))["opportunities"]
+    assert first["totalCount"] == 2  # deals 0 and 2: proposal, at Acme
+    node = first["edges"][0]["node"]
+    assert (node["name"], node["amount"], node["closeDate"]) == ("Deal 2", "3000.00", "2025-03-15")
+    assert node["account"] == {"name": "Acme"}
+    assert first["pageInfo"]["hasNextPage"] is True
+    after = first["pageInfo"]["endCursor"]
+    second = data(crm_api.post(query, {"after": after}))["opportunities"]
+    assert [e["node"]["name"] for e in second["edges"]] == ["Deal 0"]
+    assert second["pageInfo"]["hasNextPage"] is False
+
+
+def test_one_record_by_global_or_plain_id(crm_api):
+    query = "query($id: ID!) { account(id: $id) { id recordId name } }"
+    by_plain = data(crm_api.post(query, {"id": str(crm_api.acme.id)}))["account"]
+    by_global = data(crm_api.post(query, {"id": by_plain["id"]}))["account"]
+    assert by_plain == by_global
+    assert by_plain["recordId"] == crm_api.acme.id
+    assert data(crm_api.post(query, {"id": "999999999"}))["account"] is None
+
+
+def test_create_update_delete_restore_with_field_errors(crm_api):
+    create = """
+    mutation($input: OpportunityInput!) {
+      createOpportunity(input: $input) {
+        record { recordId name version } errors { field code message }
+      }
+    }"""
+    bad = data(crm_api.post(create, {"input": {"name": "X", "account": "999999"}}))
+    assert bad["createOpportunity"]["record"] is None
+    codes = {(e["field"], e["code"]) for e in bad["createOpportunity"]["errors"]}
+    assert ("account", "invalid_reference") in codes
+    good = data(
+        crm_api.post(
+            create,
+            {"input": {"name": "New", "account": str(crm_api.acme.id), "stage": "proposal"}},
+        )
+    )["createOpportunity"]
+    assert good["errors"] == []
+    record_id = good["record"]["recordId"]
+    update = """
+    mutation($id: ID!, $input: OpportunityPatch!, $version: Int) {
+      updateOpportunity(id: $id, input: $input, version: $version) {
+        record { name version } errors { code message }
+      }
+    }"""
+    stale = data(crm_api.post(update, {"id": str(record_id), "input": {"name": "B"}, "version": 7}))
+    assert stale["updateOpportunity"]["errors"][0]["code"] == "version_conflict"
+    updated = data(
+        crm_api.post(update, {"id": str(record_id), "input": {"name": "B"}, "version": 1})
+    )
+    assert updated["updateOpportunity"]["record"] == {"name": "B", "version": 2}
+    deleted = data(
+        crm_api.post(
+            "mutation($id: ID!) { deleteOpportunity(id: $id) { id errors { code } } }",
+            {"id": str(record_id)},
+        )
+    )
+    assert deleted["deleteOpportunity"]["errors"] == []
+    restored = data(
+        crm_api.post(
+            "mutation($id: ID!) { restoreOpportunity(id: $id) "
+            "{ record { name } errors { code } } }",
+            {"id": str(record_id)},
+        )
+    )
+    assert restored["restoreOpportunity"]["record"] == {"name": "B"}
+
+
+def test_bad_requests_get_errors_with_codes_and_never_a_500(crm_api):
+    no_token = crm_api.post("{ accounts { totalCount } }", token_=None)
+    assert no_token.status_code == 401
+    assert no_token.json()["errors"][0]["extensions"]["code"] == "not_authenticated"
+    wrong = crm_api.post("{ accounts { totalCount } }", token_="gql.not-a-token")
+    assert wrong.status_code == 401
+    for query in (
+        "{ accounts { nope } }",
+        "{ accounts(",
+        '{ accounts(first: "x") { totalCount } }',
+    ):
+        response = crm_api.post(query)
+        assert response.status_code == 400, query
+        assert response.json()["errors"][0]["extensions"]["code"] == "invalid_query"
+    too_many = crm_api.post("{ accounts(first: 10000) { totalCount } }")
+    assert too_many.status_code == 200
+    error = too_many.json()["errors"][0]
+    assert error["extensions"]["code"] == "invalid_query"
+    assert "first must be between 1 and 500" in error["message"]
+
+
+def test_permissions_apply_to_queries_and_mutations(crm_api, add_member):
+    rep = add_member(crm_api.tenant, "rep@gql.test", roles=("service_agent",))
+    token = issue_token(crm_api.tenant, rep)
+    denied = crm_api.post("{ opportunities { totalCount } }", token_=token)
+    error = denied.json()["errors"][0]
+    assert error["extensions"]["code"] == "permission_denied"
+    assert "You may not read opportunities." in error["message"]
+    accounts = crm_api.post(
+        "{ accounts { edges { node { name creditLimit { amount } } } } }", token_=token
+    )
+    body = accounts.json()
+    assert "data" in body, body
+    assert [e["node"]["name"] for e in body["data"]["accounts"]["edges"]] == ["Acme", "Other"]
+    create = crm_api.post(
+        'mutation { createAccount(input: {name: "X"}) { record { name } errors { code } } }',
+        token_=token,
+    )
+    assert create.json()["errors"][0]["extensions"]["code"] == "permission_denied"
+
+
+def test_the_schema_follows_a_publish_and_is_cached_per_version(crm_api):
+    import copy
+
+    from metadata.publish import active_version, document_of, publish
+
+    builds = schemas.builds
+    crm_api.post("{ accounts { totalCount } }")
+    crm_api.post("{ accounts { totalCount } }")
+    assert schemas.builds - builds <= 1
+    document = copy.deepcopy(document_of(active_version(crm_api.tenant)))
+    account = next(e for e in document["entities"] if e["key"] == "account")
+    account["fields"].append({"key": "vat_number", "type": "text", "label": {"en": "VAT"}})
+    publish(crm_api.tenant, document=document)
+    body = data(crm_api.post("{ accounts { edges { node { vatNumber } } } }"))
+    assert body["accounts"]["edges"][0]["node"] == {"vatNumber": None}
+
+
+def test_metadata_lists_entities_and_fields(crm_api):
+    meta = data(crm_api.post("{ _metadata }"))["_metadata"]
+    keys = [entity["key"] for entity in meta["entities"]]
+    assert keys == ["account", "contact", "opportunity"]
+    stage = next(
+        f
+        for e in meta["entities"]
+        if e["key"] == "opportunity"
+        for f in e["fields"]
+        if f["key"] == "stage"
+    )
+    assert stage["type"] == "choice"
+    assert stage["required"] is True
+    assert [o["value"] for o in stage["options"]][:2] == ["prospecting", "qualification"]
+
+
+def test_the_sdl_command_prints_each_version(crm_api):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    out = io.StringIO()
+    call_command("graphql_schema", "--tenant", "gql", stdout=out)
+    sdl = out.getvalue()
+    assert "type Opportunity {" in sdl
+    assert "opportunities(filter: OpportunityFilter" in sdl
+    assert "createOpportunity(input: OpportunityInput!): OpportunityPayload!" in sdl
+    with pytest.raises(CommandError, match="version_unknown"):
+        call_command("graphql_schema", "--tenant", "gql", "--version", "9")
