@@ -219,3 +219,43 @@ def test_the_sdl_command_prints_each_version(crm_api):
     assert "createOpportunity(input: OpportunityInput!): OpportunityPayload!" in sdl
     with pytest.raises(CommandError, match="version_unknown"):
         call_command("graphql_schema", "--tenant", "gql", "--version", "9")
+
+
+def docs_examples() -> list[str]:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "graphql.md").read_text()
+    return [block.split("```", 1)[0] for block in text.split("```graphql\n")[1:]]
+
+
+def test_every_graphql_example_in_the_docs_runs(crm_api):
+    examples = docs_examples()
+    assert len(examples) >= 4
+    for example in examples:
+        body = crm_api.post(example).json()
+        assert "errors" not in body, (example, body)
+        assert body["data"]
+
+
+def test_a_page_costs_the_same_queries_for_10_and_100_rows_with_a_lookup(crm_api):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    crm_api.service.bulk_create(
+        "opportunity",
+        [
+            {"name": f"Bulk {n}", "account": crm_api.acme.id, "stage": "proposal"}
+            for n in range(100)
+        ],
+    )
+    query = (
+        "query($n: Int) { opportunities(first: $n) { edges { node { name account { name } } } } }"
+    )
+    counts = []
+    for size in (10, 100):
+        with CaptureQueriesContext(connection) as captured:
+            rows = data(crm_api.post(query, {"n": size}))["opportunities"]["edges"]
+        assert len(rows) == size
+        assert all(row["node"]["account"]["name"] for row in rows)
+        counts.append(len(captured.captured_queries))
+    assert counts[0] == counts[1]
