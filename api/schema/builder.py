@@ -18,9 +18,12 @@ from api.schema import resolvers
 from api.schema.types import (
     NAME,
     SCALARS,
+    AggregateRow,
+    Bucket,
     Direction,
     FieldError,
     Member,
+    MetricFunction,
     Money,
     MoneyInput,
     Nulls,
@@ -155,6 +158,7 @@ class SchemaBuilder:
             },
         )
         return {
+            **self.aggregate_query(entity),
             entity.key: graphene.Field(
                 node,
                 id=graphene.ID(required=True),
@@ -170,6 +174,40 @@ class SchemaBuilder:
                 after=graphene.String(),
                 resolver=resolvers.page(entity.key, edge, connection),
             ),
+        }
+
+    def aggregate_query(self, entity: CompiledEntity) -> dict:
+        """``{plural}Aggregate(filter, groupBy, metrics)``: grouped counts, sums, averages…
+        for reports, one row per group (``group`` and ``metrics`` as JSON objects)."""
+        name = type_name(entity.key)
+        keys = [*SYSTEM_SORTS, *entity.fields]
+        field_enum = graphene.Enum(f"{name}AggregateField", [(k.upper(), k) for k in keys])
+        group_by = type(
+            f"{name}GroupBy",
+            (graphene.InputObjectType,),
+            {
+                "field": graphene.InputField(field_enum, required=True),
+                "bucket": graphene.InputField(Bucket),
+            },
+        )
+        metric = type(
+            f"{name}Metric",
+            (graphene.InputObjectType,),
+            {
+                "fn": graphene.InputField(MetricFunction, required=True),
+                "field": graphene.InputField(field_enum),
+                "as_": graphene.InputField(graphene.String, name="as"),
+            },
+        )
+        return {
+            f"{entity.plural_key}_aggregate": graphene.Field(
+                graphene.List(graphene.NonNull(AggregateRow), required=True),
+                filter=graphene.Argument(lambda: self.filters[entity.key]),
+                group_by=graphene.List(graphene.NonNull(group_by)),
+                metrics=graphene.List(graphene.NonNull(metric)),
+                search=graphene.String(),
+                resolver=resolvers.aggregate(entity.key),
+            )
         }
 
     def operators_type(self, entity: CompiledEntity, field, *, hop: bool) -> type | None:

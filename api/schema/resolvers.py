@@ -6,10 +6,12 @@ is the request's :class:`api.schema.context.GraphContext` (service, loader, conf
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from graphql import GraphQLError
 from graphql_relay import from_global_id
 
-from api.schema.types import input_value, output_value, type_name
+from api.schema.types import AggregateRow, input_value, output_value, type_name
 from records.errors import RecordError, RecordErrorCode
 from records.permissions import denied
 
@@ -257,5 +259,53 @@ def delete(entity_key: str, payload):
                 )
             raise graphql_error(error) from error
         return payload(id=args["id"], errors=[])
+
+    return resolve
+
+
+def plain(value):
+    """Aggregate values as JSON: decimals and dates as strings."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def aggregate(entity_key: str):
+    def resolve(root, info, **args):
+        context = crm(info)
+        group_by = [
+            {
+                "field": input_value(item["field"]),
+                **({"bucket": input_value(item["bucket"])} if item.get("bucket") else {}),
+            }
+            for item in args.get("group_by") or []
+        ]
+        metrics = [
+            {
+                "fn": input_value(item["fn"]),
+                **({"field": input_value(item["field"])} if item.get("field") else {}),
+                **({"as": item["as_"]} if item.get("as_") else {}),
+            }
+            for item in args.get("metrics") or [{"fn": "count"}]
+        ]
+        try:
+            rows = context.service.aggregate(
+                entity_key,
+                filter_tree=filter_tree(context, entity_key, args.get("filter")),
+                group_by=group_by,
+                metrics=metrics,
+                search=args.get("search"),
+            )
+        except RecordError as error:
+            raise graphql_error(error) from error
+        return [
+            AggregateRow(
+                group={k: plain(v) for k, v in row["group"].items()},
+                metrics={k: plain(v) for k, v in row.items() if k != "group"},
+            )
+            for row in rows
+        ]
 
     return resolve

@@ -44,6 +44,30 @@ class FieldError(graphene.ObjectType):
     message = graphene.String(required=True)
 
 
+class Bucket(graphene.Enum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
+
+
+class MetricFunction(graphene.Enum):
+    COUNT = "count"
+    SUM = "sum"
+    AVG = "avg"
+    MIN = "min"
+    MAX = "max"
+
+
+class AggregateRow(graphene.ObjectType):
+    """One group: its key values (``{"stage": "won", "close_date:month": "2025-03-01"}``) and
+    its metrics (``{"count": 3, "sum_amount": "1200.00"}``; decimals as exact strings)."""
+
+    group = GenericScalar(required=True)
+    metrics = GenericScalar(required=True)
+
+
 class Direction(graphene.Enum):
     ASC = "asc"
     DESC = "desc"

@@ -259,3 +259,29 @@ def test_a_page_costs_the_same_queries_for_10_and_100_rows_with_a_lookup(crm_api
         assert all(row["node"]["account"]["name"] for row in rows)
         counts.append(len(captured.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_grouped_aggregates_with_buckets(crm_api):
+    query = """
+    {
+      opportunitiesAggregate(
+        groupBy: [{field: STAGE}, {field: CLOSE_DATE, bucket: QUARTER}]
+        metrics: [{fn: COUNT}, {fn: SUM, field: AMOUNT, as: "total"}]
+        filter: {amount: {gte: "2000"}}
+      ) { group metrics }
+    }"""
+    rows = data(crm_api.post(query))["opportunitiesAggregate"]
+    assert rows == [
+        {
+            "group": {"stage": "closed_won", "close_date:quarter": "2025-04-01"},
+            "metrics": {"count": 2, "total": "9000.00"},
+        },
+        {
+            "group": {"stage": "proposal", "close_date:quarter": "2025-01-01"},
+            "metrics": {"count": 2, "total": "5000.00"},
+        },
+    ]
+    bad = crm_api.post("{ opportunitiesAggregate(metrics: [{fn: SUM, field: NAME}]) { group } }")
+    error = bad.json()["errors"][0]
+    assert error["extensions"]["code"] == "invalid_query"
+    assert "sum needs a number field; name is text" in error["message"]
