@@ -200,3 +200,7 @@ LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# GraphQL limits (docs/graphql.md): nesting depth and the time any one SQL statement may take.
+GRAPHQL_MAX_DEPTH = int(os.environ.get("GRAPHQL_MAX_DEPTH", "8"))
+GRAPHQL_STATEMENT_TIMEOUT_MS = int(os.environ.get("GRAPHQL_STATEMENT_TIMEOUT_MS", "5000"))

@@ -3,11 +3,17 @@ GraphiQL for signed-in users in a browser."""
 
 from __future__ import annotations
 
+import json
+
 import graphene
+import psycopg2.extensions
 import structlog
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
 from django.http import JsonResponse
+from graphene.validation import depth_limit_validator
 from graphene_django.views import GraphQLView
-from graphql import GraphQLError
+from graphql import GraphQLError, specified_rules
 
 from api.schema.cache import schemas
 from api.schema.context import GraphContext
@@ -20,6 +26,14 @@ class _Empty(graphene.ObjectType):
 
 PLACEHOLDER = graphene.Schema(query=_Empty)
 logger = structlog.get_logger("crm.graphql")
+
+
+def transaction_aborted() -> bool:
+    raw = connection.connection
+    return (
+        raw is not None
+        and raw.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_INERROR
+    )
 
 
 def error_response(code: str, message: str, status: int) -> JsonResponse:
@@ -45,7 +59,30 @@ class TenantGraphQLView(GraphQLView):
             )
         self.schema = schemas.get(request.tenant.pk, config)
         request.crm = GraphContext(request.tenant, request.user, config)
-        return super().dispatch(request, *args, **kwargs)
+        # The request runs in the tenant's transaction (tenants.middleware): a statement
+        # timeout for it, so no query can hold the database.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('statement_timeout', %s, true)",
+                [f"{settings.GRAPHQL_STATEMENT_TIMEOUT_MS}ms"],
+            )
+        response = super().dispatch(request, *args, **kwargs)
+        if transaction_aborted():
+            # A statement failed (a timeout, say): PostgreSQL refuses everything after it, so
+            # the request's writes are rolled back and its answer replaced by the error.
+            transaction.set_rollback(True)
+            codes = {
+                (error.get("extensions") or {}).get("code")
+                for error in json.loads(response.content or b"{}").get("errors") or []
+            }
+            code = "timeout" if "timeout" in codes else "internal_error"
+            message = (
+                "The query took too long and was stopped; nothing was written."
+                if code == "timeout"
+                else "Internal error; it has been logged. Nothing was written."
+            )
+            return error_response(code, message, 200 if code == "timeout" else 500)
+        return response
 
     @staticmethod
     def format_error(error):
@@ -59,6 +96,11 @@ class TenantGraphQLView(GraphQLView):
                 extensions["code"] = "invalid_query"
             elif isinstance(error, GraphQLError) and error.original_error is None:
                 extensions["code"] = "invalid_query"  # raised on purpose, e.g. a bad id
+            elif isinstance(getattr(error, "original_error", None), OperationalError) and (
+                "statement timeout" in str(error.original_error)
+            ):
+                extensions["code"] = "timeout"
+                formatted["message"] = "The query took too long and was stopped."
             else:
                 logger.exception("graphql.internal_error", exc_info=error.original_error)
                 extensions["code"] = "internal_error"
@@ -68,4 +110,11 @@ class TenantGraphQLView(GraphQLView):
 
 
 def graphql_view():
-    return TenantGraphQLView.as_view(schema=PLACEHOLDER)
+    return TenantGraphQLView.as_view(
+        schema=PLACEHOLDER,
+        # graphene-django replaces GraphQL's standard rules with these: keep them all.
+        validation_rules=(
+            *specified_rules,
+            depth_limit_validator(max_depth=settings.GRAPHQL_MAX_DEPTH),
+        ),
+    )

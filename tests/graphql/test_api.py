@@ -285,3 +285,25 @@ def test_grouped_aggregates_with_buckets(crm_api):
     error = bad.json()["errors"][0]
     assert error["extensions"]["code"] == "invalid_query"
     assert "sum needs a number field; name is text" in error["message"]
+
+
+@pytest.mark.django_db(transaction=True)  # as in production: no transaction around requests
+def test_limits_depth_and_statement_time(crm_api, settings):
+    deep = "{ opportunities { edges { node { account " + "{ parent " * 6 + "{ name }"
+    deep += " }" * 6 + " } } } }"  # ten levels of selections
+    error = crm_api.post(deep).json()["errors"][0]
+    assert error["extensions"]["code"] == "invalid_query"
+    assert "exceeds maximum operation depth of 8" in error["message"]
+    # A statement that runs past the timeout is stopped, with its own code.
+    settings.GRAPHQL_STATEMENT_TIMEOUT_MS = 1
+    from django.db import connection as db
+
+    def slow_reads(execute, sql, params, many, context):
+        if "FROM records_record r" in sql:
+            execute("SELECT pg_sleep(0.05)", None, False, context)
+        return execute(sql, params, many, context)
+
+    with db.execute_wrapper(slow_reads):
+        slow = crm_api.post("{ accounts { totalCount } }").json()
+    assert slow["errors"][0]["extensions"]["code"] == "timeout"
+    assert slow["errors"][0]["message"].startswith("The query took too long and was stopped")
