@@ -307,3 +307,65 @@ def test_limits_depth_and_statement_time(crm_api, settings):
         slow = crm_api.post("{ accounts { totalCount } }").json()
     assert slow["errors"][0]["extensions"]["code"] == "timeout"
     assert slow["errors"][0]["message"].startswith("The query took too long and was stopped")
+
+
+def test_a_hidden_field_is_null_with_an_error_at_its_path(crm_api, add_member):
+    import copy
+
+    from metadata.publish import active_version, document_of, publish
+
+    document = copy.deepcopy(document_of(active_version(crm_api.tenant)))
+    document["roles"].append(
+        {
+            "key": "auditor",
+            "label": {"en": "Auditor"},
+            "entities": {"account": {"read": "all", "fields": {"industry": "hidden"}}},
+        }
+    )
+    publish(crm_api.tenant, document=document)
+    auditor = add_member(crm_api.tenant, "auditor@gql.test", roles=("auditor",))
+    token = issue_token(crm_api.tenant, auditor)
+    body = crm_api.post(
+        "{ accounts(first: 1) { edges { node { name industry } } } }", token_=token
+    ).json()
+    assert body["data"]["accounts"]["edges"][0]["node"] == {"name": "Acme", "industry": None}
+    (error,) = body["errors"]
+    assert error["path"] == ["accounts", "edges", 0, "node", "industry"]
+    assert error["extensions"]["code"] == "permission_denied"
+    # Filtering on it is refused like an unknown field; _metadata does not list it.
+    refused = crm_api.post(
+        "{ accounts(filter: {industry: {eq: retail}}) { totalCount } }", token_=token
+    ).json()
+    assert "account has no field 'industry'" in refused["errors"][0]["message"]
+    meta = crm_api.post("{ _metadata }", token_=token).json()["data"]["_metadata"]
+    account = next(e for e in meta["entities"] if e["key"] == "account")
+    assert "industry" not in [f["key"] for f in account["fields"]]
+
+
+def test_a_publish_preview_names_what_it_breaks_in_the_graphql_schema(crm_api):
+    import copy
+
+    from metadata.publish import active_version, document_of, preview
+
+    document = copy.deepcopy(document_of(active_version(crm_api.tenant)))
+    opportunity = next(e for e in document["entities"] if e["key"] == "opportunity")
+    opportunity["fields"] = [f for f in opportunity["fields"] if f["key"] != "forecast_category"]
+    stage = next(f for f in opportunity["fields"] if f["key"] == "stage")
+    stage["options"] = [o for o in stage["options"] if o["value"] != "negotiation"]
+    items = [
+        (item.code, item.path, item.message, item.blocking)
+        for item in preview(crm_api.tenant, document).report.items
+        if item.code == "graphql_breaking"
+    ]
+    assert (
+        "graphql_breaking",
+        "field_removed",
+        "Opportunity.forecastCategory was removed.",
+        False,
+    ) in items
+    assert (
+        "graphql_breaking",
+        "value_removed_from_enum",
+        "negotiation was removed from enum type OpportunityStage.",
+        False,
+    ) in items
