@@ -6,6 +6,8 @@ from enum import StrEnum
 class ApiErrorCode(StrEnum):
     TOKEN_MALFORMED = "token_malformed"
     TOKEN_INVALID = "token_invalid"
+    TOKEN_EXPIRED = "token_expired"
+    EXPIRY_INVALID = "expiry_invalid"
     NOT_A_MEMBER = "not_a_member"
 
 

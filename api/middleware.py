@@ -24,8 +24,18 @@ class ApiTokenMiddleware:
         try:
             auth = authenticate(header.removeprefix("Bearer "))
         except ApiError as error:
+            # "extensions.code" as GraphQL clients read it; "code" as the REST endpoints have it.
             return JsonResponse(
-                {"errors": [{"code": error.code.value, "message": error.message}]}, status=401
+                {
+                    "errors": [
+                        {
+                            "code": error.code.value,
+                            "message": error.message,
+                            "extensions": {"code": error.code.value},
+                        }
+                    ]
+                },
+                status=401,
             )
         request.user = auth.user
         request.api_tenant = auth.tenant

@@ -17,6 +17,7 @@ class ApiToken(TenantOwned):
     created = models.DateTimeField(auto_now_add=True)
     last_used = models.DateTimeField(null=True, blank=True)
     revoked = models.DateTimeField(null=True, blank=True)
+    expires = models.DateTimeField(null=True, blank=True)  # None: until revoked
 
     class Meta:
         constraints = [

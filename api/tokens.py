@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -25,8 +26,16 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def issue_token(tenant: Tenant, user: User, name: str = "integration") -> str:
-    """Create a token for a member of the tenant and return its only plain-text copy."""
+def issue_token(
+    tenant: Tenant, user: User, name: str = "integration", *, expires_in_days: int | None = None
+) -> str:
+    """Create a token for a member of the tenant and return its only plain-text copy; it
+    expires after ``expires_in_days`` (1 to 3,650) when given, otherwise when revoked."""
+    if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
+        raise ApiError(
+            ApiErrorCode.EXPIRY_INVALID, "A token expires after 1 to 3,650 days, or never."
+        )
+    expires = timezone.now() + dt.timedelta(days=expires_in_days) if expires_in_days else None
     secret = secrets.token_urlsafe(32)
     with tenant_context(tenant):
         if not Membership.objects.filter(tenant=tenant, user=user, is_active=True).exists():
@@ -35,7 +44,12 @@ def issue_token(tenant: Tenant, user: User, name: str = "integration") -> str:
                 f"{user.email} is not a member of the tenant {tenant.slug}.",
             )
         ApiToken.objects.create(
-            tenant=tenant, user=user, name=name, key_prefix=secret[:8], key_hash=_hash(secret)
+            tenant=tenant,
+            user=user,
+            name=name,
+            key_prefix=secret[:8],
+            key_hash=_hash(secret),
+            expires=expires,
         )
     return f"{tenant.slug}.{secret}"
 
@@ -59,7 +73,13 @@ def authenticate(raw: str) -> Authenticated:
         )
         if token is None or not token.user.is_active:
             raise invalid
-        ApiToken.objects.filter(pk=token.pk).update(last_used=timezone.now())
+        now = timezone.now()
+        if token.expires is not None and token.expires <= now:
+            raise ApiError(
+                ApiErrorCode.TOKEN_EXPIRED,
+                f"The API token expired on {token.expires:%Y-%m-%d}; ask for a new one.",
+            )
+        ApiToken.objects.filter(pk=token.pk).update(last_used=now)
     return Authenticated(tenant=tenant, user=token.user, token=token)
 
 

@@ -114,3 +114,37 @@ def test_whoami_without_credentials_is_401(db, client):
     response = client.get(WHOAMI)
     assert response.status_code == 401
     assert response.json()["errors"][0]["code"] == "not_authenticated"
+
+
+def test_an_expired_token_is_refused_with_its_own_code(acme, client, capsys):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    call_command(
+        "create_api_token", "--tenant", "acme", "--email", "admin@acme.test", "--expires-in", "30"
+    )
+    token = capsys.readouterr().out.strip()
+    assert client.get(WHOAMI, **bearer(token)).status_code == 200
+    with tenant_context(acme.tenant):
+        stored = ApiToken.objects.get()
+        assert stored.last_used is not None
+        assert stored.expires > timezone.now() + dt.timedelta(days=29)
+        ApiToken.objects.update(expires=timezone.now() - dt.timedelta(seconds=1))
+    response = client.get(WHOAMI, **bearer(token))
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["code"] == "token_expired"
+    with pytest.raises(CommandError, match="expiry_invalid"):
+        call_command(
+            "create_api_token", "--tenant", "acme", "--email", "admin@acme.test",
+            "--expires-in", "0",
+        )  # fmt: skip
+
+
+def test_the_command_revokes_a_users_tokens(acme, client, capsys):
+    token = issue_token(acme.tenant, acme.admin)
+    call_command("create_api_token", "--tenant", "acme", "--email", "admin@acme.test", "--revoke")
+    assert "Revoked 1 token(s) of admin@acme.test in acme." in capsys.readouterr().out
+    response = client.get(WHOAMI, **bearer(token))
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["code"] == "token_invalid"

@@ -138,6 +138,7 @@ def test_bad_requests_get_errors_with_codes_and_never_a_500(crm_api):
     assert no_token.json()["errors"][0]["extensions"]["code"] == "not_authenticated"
     wrong = crm_api.post("{ accounts { totalCount } }", token_="gql.not-a-token")
     assert wrong.status_code == 401
+    assert wrong.json()["errors"][0]["extensions"]["code"] == "token_invalid"
     for query in (
         "{ accounts { nope } }",
         "{ accounts(",

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from api.errors import ApiError
-from api.tokens import issue_token
+from api.tokens import issue_token, revoke_tokens
 from tenants.errors import TenantError
 from tenants.models import User
 from tenants.services import get_tenant
@@ -14,6 +14,12 @@ class Command(BaseCommand):
         parser.add_argument("--tenant", required=True)
         parser.add_argument("--email", required=True)
         parser.add_argument("--name", default="integration")
+        parser.add_argument(
+            "--expires-in", type=int, metavar="DAYS", help="expire after DAYS (default: never)"
+        )
+        parser.add_argument(
+            "--revoke", action="store_true", help="revoke the user's tokens instead of issuing"
+        )
 
     def handle(self, *args, **options):
         try:
@@ -23,8 +29,14 @@ class Command(BaseCommand):
         user = User.objects.filter(email=options["email"].strip().lower()).first()
         if user is None:
             raise CommandError(f"[user_unknown] No user has the e-mail {options['email']!r}.")
+        if options["revoke"]:
+            revoked = revoke_tokens(tenant, user)
+            self.stdout.write(f"Revoked {revoked} token(s) of {user.email} in {tenant.slug}.")
+            return
         try:
-            token = issue_token(tenant, user, options["name"])
+            token = issue_token(
+                tenant, user, options["name"], expires_in_days=options["expires_in"]
+            )
         except ApiError as error:
             raise CommandError(f"[{error.code}] {error.message}") from error
         self.stdout.write(token)
