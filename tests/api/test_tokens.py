@@ -49,7 +49,13 @@ def test_wrong_secret_is_refused(acme, client):
     response = client.get(WHOAMI, **bearer("acme.not-the-secret"))
     assert response.status_code == 401
     assert response.json() == {
-        "errors": [{"code": "token_invalid", "message": "Invalid or revoked API token."}]
+        "errors": [
+            {
+                "code": "token_invalid",
+                "message": "Invalid or revoked API token.",
+                "extensions": {"code": "token_invalid"},
+            }
+        ]
     }
 
 
