@@ -28,6 +28,7 @@ from api.schema.types import (
     MoneyInput,
     Nulls,
     PageInfo,
+    RowError,
     output_value,
     type_name,
 )
@@ -348,7 +349,9 @@ class SchemaBuilder:
         )
         create_input = self.input_type(entity, "Input")
         patch = self.input_type(entity, "Patch")
+        upsert = self.upsert_mutation(entity, create_input)
         return {
+            **upsert,
             f"create_{entity.key}": graphene.Field(
                 payload,
                 required=True,
@@ -375,6 +378,34 @@ class SchemaBuilder:
                 id=graphene.ID(required=True),
                 resolver=resolvers.restore(entity.key, payload),
             ),
+        }
+
+    def upsert_mutation(self, entity: CompiledEntity, create_input) -> dict:
+        """``upsert{Plural}(inputs, matchOn)``: all rows or none, matched on a unique field;
+        only for entities that have one."""
+        unique = [key for key, field in entity.fields.items() if field.options.get("unique")]
+        if not unique:
+            return {}
+        name = type_name(entity.key)
+        match_on = graphene.Enum(f"{name}UniqueField", [(key.upper(), key) for key in unique])
+        payload = type(
+            f"Upsert{type_name(entity.plural_key)}Payload",
+            (graphene.ObjectType,),
+            {
+                "records": graphene.List(graphene.NonNull(self.types[entity.key]), required=True),
+                "created": graphene.Int(required=True),
+                "updated": graphene.Int(required=True),
+                "errors": graphene.List(graphene.NonNull(RowError), required=True),
+            },
+        )
+        return {
+            f"upsert_{entity.plural_key}": graphene.Field(
+                payload,
+                required=True,
+                inputs=graphene.List(graphene.NonNull(create_input), required=True),
+                match_on=graphene.Argument(match_on, required=True),
+                resolver=resolvers.upsert(entity.key, payload),
+            )
         }
 
 

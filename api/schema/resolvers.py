@@ -309,3 +309,37 @@ def aggregate(entity_key: str):
         ]
 
     return resolve
+
+
+def upsert(entity_key: str, payload):
+    def resolve(root, info, **args):
+        from records.bulk import BulkError
+
+        context = crm(info)
+        rows = [writable_values(context, entity_key, item) for item in args["inputs"]]
+        match_on = input_value(args["match_on"])
+        try:
+            result = context.service.bulk_upsert(entity_key, rows, match_on=match_on)
+        except BulkError as error:
+            return payload(
+                records=[],
+                created=0,
+                updated=0,
+                errors=[
+                    {"row": row.index, **problem.as_dict()}
+                    for row in error.rows
+                    for problem in row.errors
+                ],
+            )
+        except RecordError as error:
+            raise graphql_error(error) from error
+        ids = [*result.created, *result.updated]
+        records = [context.loader.load(entity_key, pk) for pk in ids]
+        return payload(
+            records=[r for r in records if r is not None],
+            created=len(result.created),
+            updated=len(result.updated),
+            errors=[],
+        )
+
+    return resolve

@@ -68,6 +68,15 @@ class AggregateRow(graphene.ObjectType):
     metrics = GenericScalar(required=True)
 
 
+class RowError(graphene.ObjectType):
+    """A failing row of a bulk mutation: its index in ``inputs`` and one of its problems."""
+
+    row = graphene.Int(required=True)
+    field = graphene.String()
+    code = graphene.String(required=True)
+    message = graphene.String(required=True)
+
+
 class Direction(graphene.Enum):
     ASC = "asc"
     DESC = "desc"

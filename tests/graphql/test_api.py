@@ -370,3 +370,29 @@ def test_a_publish_preview_names_what_it_breaks_in_the_graphql_schema(crm_api):
         "negotiation was removed from enum type OpportunityStage.",
         False,
     ) in items
+
+
+def test_upsert_matches_on_a_unique_field_all_or_nothing(crm_api):
+    mutation = """
+    mutation($inputs: [AccountInput!]!) {
+      upsertAccounts(inputs: $inputs, matchOn: NAME) {
+        created updated records { name industry } errors { row field code }
+      }
+    }"""
+    done = data(
+        crm_api.post(
+            mutation,
+            {"inputs": [{"name": "Acme", "industry": "retail"}, {"name": "Initech"}]},
+        )
+    )["upsertAccounts"]
+    assert (done["created"], done["updated"], done["errors"]) == (1, 1, [])
+    assert {r["name"]: r["industry"] for r in done["records"]}["Acme"] == "retail"
+    failed = data(
+        crm_api.post(
+            mutation, {"inputs": [{"name": "Globex"}, {"name": "Bad", "parent": "999999"}]}
+        )
+    )["upsertAccounts"]
+    assert failed["errors"] == [{"row": 1, "field": "parent", "code": "invalid_reference"}]
+    assert failed["records"] == []
+    names = data(crm_api.post("{ accounts(first: 50) { edges { node { name } } } }"))
+    assert "Globex" not in [e["node"]["name"] for e in names["accounts"]["edges"]]
