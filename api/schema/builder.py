@@ -45,6 +45,8 @@ class SchemaBuilder:
         self.enums: dict[tuple[str, str], type] = {}
         self.fields_filters: dict[str, type] = {}
         self.filters: dict[str, type] = {}
+        self.connections: dict[str, type] = {}
+        self.edges: dict[str, type] = {}
 
     def build(self) -> graphene.Schema:
         entities = list(self.config.entities.values())
@@ -131,6 +133,14 @@ class SchemaBuilder:
         }
         for field in entity.fields.values():
             attrs[field.key] = self.output_field(entity, field)
+        for key, (child, via) in self.reverse_relations(entity).items():
+            attrs[key] = graphene.Field(
+                lambda child=child: self.connections[child.key],
+                required=True,
+                first=graphene.Int(default_value=20),
+                description=f"The {child.plural_key} whose {via} is this {entity.key}.",
+                resolver=resolvers.reverse(child.key, via),
+            )
         label = (entity.options.get("label") or {}).get("en")
         self.types[entity.key] = type(
             name,
@@ -138,6 +148,25 @@ class SchemaBuilder:
             {**attrs, "Meta": type("Meta", (), {"description": label})},
         )
         return self.types[entity.key]
+
+    def reverse_relations(self, entity: CompiledEntity) -> dict[str, tuple]:
+        """Field name -> (child entity, lookup key) for every lookup pointing at ``entity``:
+        the child's plural key, or ``{plural}_by_{lookup}`` when one child entity has several
+        lookups to it (or the name is taken by a field)."""
+        found = [
+            (child, field.key)
+            for child in self.config.entities.values()
+            for field in child.fields.values()
+            if field.options["type"] == "lookup" and field.options["target"] == entity.key
+        ]
+        names = {}
+        for child, via in found:
+            several = sum(1 for other, _ in found if other.key == child.key) > 1
+            name = child.plural_key
+            if several or name in entity.fields or name in names:
+                name = f"{child.plural_key}_by_{via}"
+            names[name] = (child, via)
+        return names
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -158,6 +187,8 @@ class SchemaBuilder:
                 "total_count": graphene.Int(),
             },
         )
+        self.connections[entity.key] = connection
+        self.edges[entity.key] = edge
         return {
             **self.aggregate_query(entity),
             entity.key: graphene.Field(

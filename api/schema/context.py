@@ -19,6 +19,41 @@ class RecordLoader:
         self.config = config
         self.loaded: dict[tuple[str, int], RecordView | None] = {}
         self.wanted: dict[str, set[int]] = {}
+        self.parents: dict[str, set[int]] = {}  # entity -> ids shown, whose children may follow
+        self.children_of: dict[tuple[str, str], dict[int, list[RecordView]]] = {}
+
+    def prime_parents(self, entity_key: str, ids: list[int]) -> None:
+        self.parents.setdefault(entity_key, set()).update(ids)
+
+    def children(self, child_key: str, via: str, parent_id: int) -> list[RecordView]:
+        """The live children (readable by the user) of ``parent_id`` through the lookup
+        ``via``; the first call loads those of every primed parent, in pages of 500."""
+        key = (child_key, via)
+        grouped = self.children_of.get(key)
+        if grouped is None or parent_id not in grouped:
+            target = self.config.entities[child_key].fields[via].options["target"]
+            parents = sorted(self.parents.get(target, set()) | {parent_id})
+            grouped = self.children_of.setdefault(key, {})
+            for parent in parents:
+                grouped.setdefault(parent, [])
+            after = None
+            while True:
+                try:
+                    page = self.service.query(
+                        child_key,
+                        filter_tree={"field": via, "op": "in", "value": parents},
+                        order_by=[{"field": "id"}],
+                        first=500,
+                        after=after,
+                    )
+                except RecordError:  # the user may read none of the children
+                    break
+                for row in page.rows:
+                    grouped.setdefault(row.values.get(via), []).append(row)
+                if not page.has_next:
+                    break
+                after = page.end_cursor
+        return grouped.get(parent_id, [])
 
     def prime_lookups(self, entity_key: str, rows: list[RecordView]) -> None:
         entity = self.config.entities[entity_key]

@@ -11,7 +11,13 @@ from decimal import Decimal
 from graphql import GraphQLError
 from graphql_relay import from_global_id
 
-from api.schema.types import AggregateRow, input_value, output_value, type_name
+from api.schema.types import (
+    AggregateRow,
+    ReverseConnection,
+    input_value,
+    output_value,
+    type_name,
+)
 from records.errors import RecordError, RecordErrorCode
 from records.permissions import denied
 
@@ -81,7 +87,9 @@ def metadata(root, info):
 def one(entity_key: str):
     def resolve(root, info, **args):
         try:
-            return crm(info).service.get(entity_key, record_id(args["id"], entity_key))
+            view = crm(info).service.get(entity_key, record_id(args["id"], entity_key))
+            crm(info).loader.prime_parents(entity_key, [view.id])
+            return view
         except RecordError as error:
             if error.code == RecordErrorCode.NOT_FOUND:
                 return None
@@ -170,6 +178,7 @@ def page(entity_key: str, edge, connection):
         except RecordError as error:
             raise graphql_error(error) from error
         context.loader.prime_lookups(entity_key, result.rows)
+        context.loader.prime_parents(entity_key, [row.id for row in result.rows])
         return connection(
             edges=[
                 edge(node=row, cursor=cursor)
@@ -341,5 +350,21 @@ def upsert(entity_key: str, payload):
             updated=len(result.updated),
             errors=[],
         )
+
+    return resolve
+
+
+def reverse(child_key: str, via: str):
+    """A parent's children (``Account.opportunities``): loaded for every parent of the page at
+    once, then cut to ``first`` per parent."""
+
+    def resolve(row, info, **args):
+        first = args.get("first", 20)
+        if not 1 <= first <= 500:
+            raise GraphQLError(
+                "first must be between 1 and 500", extensions={"code": "invalid_query"}
+            )
+        children = crm(info).loader.children(child_key, via, row.id)
+        return ReverseConnection(children, first)
 
     return resolve

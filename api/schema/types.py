@@ -138,3 +138,17 @@ def camel(key: str) -> str:
 
 def type_name(key: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in key.split("_"))
+
+
+class ReverseConnection:
+    """The shape of a connection for a parent's children already loaded (no cursors: the page
+    is the first ``first`` children by id)."""
+
+    def __init__(self, rows, first: int):
+        self.total_count = len(rows)
+        shown = rows[:first]
+        self.edges = [{"node": row, "cursor": str(row.id)} for row in shown]
+        self.page_info = {
+            "has_next_page": len(rows) > first,
+            "end_cursor": str(shown[-1].id) if shown else None,
+        }

@@ -396,3 +396,36 @@ def test_upsert_matches_on_a_unique_field_all_or_nothing(crm_api):
     assert failed["records"] == []
     names = data(crm_api.post("{ accounts(first: 50) { edges { node { name } } } }"))
     assert "Globex" not in [e["node"]["name"] for e in names["accounts"]["edges"]]
+
+
+def test_reverse_relations_are_connections_without_n_plus_1(crm_api):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    query = """
+    query($n: Int) {
+      accounts(first: $n) {
+        edges { node { name opportunities(first: 2) {
+          totalCount pageInfo { hasNextPage } edges { node { name account { name } } }
+        } } }
+      }
+    }"""
+    first = data(crm_api.post(query, {"n": 10}))["accounts"]["edges"]
+    acme = next(e["node"] for e in first if e["node"]["name"] == "Acme")
+    assert acme["opportunities"]["totalCount"] == 3  # deals 0, 2 and 4
+    assert acme["opportunities"]["pageInfo"]["hasNextPage"] is True
+    assert [e["node"]["name"] for e in acme["opportunities"]["edges"]] == ["Deal 0", "Deal 2"]
+    assert acme["opportunities"]["edges"][0]["node"]["account"] == {"name": "Acme"}
+    crm_api.service.bulk_create("account", [{"name": f"Extra {n}"} for n in range(100)])
+    counts = []
+    for size in (10, 100):
+        with CaptureQueriesContext(connection) as captured:
+            rows = data(crm_api.post(query, {"n": size}))["accounts"]["edges"]
+        assert len(rows) == size
+        counts.append(len(captured.captured_queries))
+    assert counts[0] == counts[1]
+    from metadata.compiled import active_config
+
+    sdl = str(schemas.get(crm_api.tenant.pk, active_config(crm_api.tenant)))
+    # Account.contacts (contact.account) and Contact.contacts (contact.reports_to)
+    assert sdl.count("contacts(first: Int = 20): ContactConnection!") == 2
