@@ -18,6 +18,7 @@ class ApiTokenMiddleware:
 
     def __call__(self, request):
         request.api_tenant = None
+        request.api_token = None
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
             return self.get_response(request)
@@ -39,6 +40,7 @@ class ApiTokenMiddleware:
             )
         request.user = auth.user
         request.api_tenant = auth.tenant
+        request.api_token = auth.token
         # A bearer token is not a cookie a browser sends by itself: no CSRF to guard against.
         request._dont_enforce_csrf_checks = True
         return self.get_response(request)

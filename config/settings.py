@@ -204,3 +204,14 @@ X_FRAME_OPTIONS = "DENY"
 # GraphQL limits (docs/graphql.md): nesting depth and the time any one SQL statement may take.
 GRAPHQL_MAX_DEPTH = int(os.environ.get("GRAPHQL_MAX_DEPTH", "8"))
 GRAPHQL_STATEMENT_TIMEOUT_MS = int(os.environ.get("GRAPHQL_STATEMENT_TIMEOUT_MS", "5000"))
+GRAPHQL_MAX_COST = int(os.environ.get("GRAPHQL_MAX_COST", "50000"))
+GRAPHQL_RATE_PER_MINUTE = int(os.environ.get("GRAPHQL_RATE_PER_MINUTE", "600"))
+
+# A shared cache (API rate limits) when CACHE_URL names Redis; per process otherwise.
+if os.environ.get("CACHE_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["CACHE_URL"],
+        }
+    }

@@ -13,10 +13,11 @@ from django.db import OperationalError, connection, transaction
 from django.http import JsonResponse
 from graphene.validation import depth_limit_validator
 from graphene_django.views import GraphQLView
-from graphql import GraphQLError, specified_rules
+from graphql import ExecutionResult, GraphQLError, parse, specified_rules
 
 from api.schema.cache import schemas
 from api.schema.context import GraphContext
+from api.schema.limits import query_cost, rate_exceeded
 from metadata.compiled import active_config
 
 
@@ -52,6 +53,13 @@ class TenantGraphQLView(GraphQLView):
             )
         if getattr(request, "membership", None) is None:
             return error_response("not_a_member", "You are not a member of this tenant.", 403)
+        token = getattr(request, "api_token", None)
+        if token is not None and rate_exceeded(token.pk):
+            return error_response(
+                "rate_limited",
+                f"More than {settings.GRAPHQL_RATE_PER_MINUTE} requests this minute; slow down.",
+                429,
+            )
         config = active_config(request.tenant)
         if config is None:
             return error_response(
@@ -83,6 +91,30 @@ class TenantGraphQLView(GraphQLView):
             )
             return error_response(code, message, 200 if code == "timeout" else 500)
         return response
+
+    def execute_graphql_request(self, request, data, query, variables, operation_name, *args):
+        """Refuse a query whose estimated cost is past the limit before running any of it."""
+        if query:
+            try:
+                document = parse(query)
+            except GraphQLError:
+                document = None  # graphene-django reports the syntax error itself
+            if document is not None:
+                cost = query_cost(document, variables, operation_name)
+                if cost > settings.GRAPHQL_MAX_COST:
+                    return ExecutionResult(
+                        data=None,
+                        errors=[
+                            GraphQLError(
+                                f"The query may touch {cost:,} values, more than the limit of "
+                                f"{settings.GRAPHQL_MAX_COST:,}; ask for fewer rows or fields.",
+                                extensions={"code": "too_costly"},
+                            )
+                        ],
+                    )
+        return super().execute_graphql_request(
+            request, data, query, variables, operation_name, *args
+        )
 
     @staticmethod
     def format_error(error):

@@ -429,3 +429,38 @@ def test_reverse_relations_are_connections_without_n_plus_1(crm_api):
     sdl = str(schemas.get(crm_api.tenant.pk, active_config(crm_api.tenant)))
     # Account.contacts (contact.account) and Contact.contacts (contact.reports_to)
     assert sdl.count("contacts(first: Int = 20): ContactConnection!") == 2
+
+
+def test_costly_queries_and_too_many_requests_are_refused(crm_api, settings):
+    settings.GRAPHQL_MAX_COST = 1000
+    costly = """
+    query($n: Int) {
+      accounts(first: $n) { edges { node { name opportunities(first: 50) {
+        edges { node { name amount } } } } } }
+    }"""
+    refused = crm_api.post(costly, {"n": 100})
+    assert refused.status_code == 400
+    error = refused.json()["errors"][0]
+    assert error["extensions"]["code"] == "too_costly"
+    assert "more than the limit of 1,000" in error["message"]
+    assert "errors" not in crm_api.post(costly, {"n": 2}).json()
+    settings.GRAPHQL_RATE_PER_MINUTE = 3
+    from django.core.cache import cache
+
+    cache.clear()
+    statuses = [crm_api.post("{ accounts { totalCount } }").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    limited = crm_api.post("{ accounts { totalCount } }").json()
+    assert limited["errors"][0]["extensions"]["code"] == "rate_limited"
+
+
+def test_query_cost_counts_fields_under_each_page():
+    from graphql import parse
+
+    from api.schema.limits import query_cost
+
+    document = parse(
+        "query Q($n: Int) { a(first: $n) { x y b(first: 3) { z } } ...F } fragment F on Q { c }"
+    )
+    # a, c: 1 each; x, y, b: 10 each; z: 30
+    assert query_cost(document, {"n": 10}, "Q") == 1 + 10 + 10 + 10 + 30 + 1
