@@ -252,6 +252,12 @@ class QueryCompiler:
             if not isinstance(raw, bool):
                 raise QueryError("is_null takes true or false", value_where)
             return f"{expr} IS {'' if raw else 'NOT '}NULL", []
+        if op == "is_me":  # a user field naming the user who asks
+            from tenants.context import current_user_id
+
+            if not isinstance(raw, bool):
+                raise QueryError("is_me takes true or false", value_where)
+            return (f"{expr} = %s" if raw else f"{expr} IS DISTINCT FROM %s"), [current_user_id()]
         if op in RELATIVE_DATES:
             n = None
             if op in ("last_n_days", "next_n_days"):

@@ -9,6 +9,8 @@ service, so validation and permissions apply exactly as everywhere else.
 
 from __future__ import annotations
 
+import hashlib
+
 import graphene
 from graphene.types.generic import GenericScalar
 from graphql import GraphQLError
@@ -33,9 +35,18 @@ from api.schema.types import (
     type_name,
 )
 from metadata.compiled import CompiledConfig, CompiledEntity
-from metadata.fieldtypes.base import RELATIVE_DATES
+from metadata.fieldtypes.base import EQUALITY, ORDERED, RELATIVE_DATES, TEXTUAL
 
 SYSTEM_SORTS = ("id", "created_at", "updated_at")
+# Names of the operator sets of the field types (metadata/fieldtypes/base.py).
+OPERATOR_SETS = {
+    EQUALITY: "",
+    ORDERED: "Range",
+    TEXTUAL: "Text",
+    (*ORDERED, *RELATIVE_DATES): "",
+    ("contains", "is_null"): "Contains",
+    (*EQUALITY, "is_me"): "Member",
+}
 
 
 class SchemaBuilder:
@@ -47,6 +58,7 @@ class SchemaBuilder:
         self.filters: dict[str, type] = {}
         self.connections: dict[str, type] = {}
         self.edges: dict[str, type] = {}
+        self.operator_types: dict[str, type] = {}
 
     def build(self) -> graphene.Schema:
         entities = list(self.config.entities.values())
@@ -243,49 +255,60 @@ class SchemaBuilder:
         }
 
     def operators_type(self, entity: CompiledEntity, field, *, hop: bool) -> type | None:
-        """``{Entity}{Field}Filter``: the operators the field type allows, as input fields."""
+        """The input object of a field's filter: the operators its type allows. Shared by
+        every field with the same value type and operators (``DecimalRangeFilter``,
+        ``StringTextFilter``…), per enum for choices (``OpportunityStageFilter``), and per
+        target entity for lookups with ``match`` (``AccountRefFilter``): a schema of 50
+        entities of 40 fields then holds a few hundred input types, not thousands."""
         gql = self.graphql_type(entity, field)
+        enum = self.enum(entity, field) if gql in ("Enum", "[Enum]") else None
         if gql in ("Relation", "[Relation]", "User"):
-            scalar = graphene.ID
-        elif gql in ("Enum", "[Enum]"):
-            scalar = self.enum(entity, field) or graphene.String
+            scalar, base = graphene.ID, "ID"
+        elif enum is not None:
+            scalar, base = enum, enum._meta.name
         elif gql in ("Money", "Decimal"):
-            scalar = graphene.Decimal
-        elif gql == "Address":
-            scalar = graphene.String
+            scalar, base = graphene.Decimal, "Decimal"
+        elif gql in ("Address", "Enum", "[Enum]"):
+            scalar, base = graphene.String, "String"
         else:
-            scalar = SCALARS[gql]
-        operators = field.type.operators_for(field.options)
+            scalar, base = SCALARS[gql], gql
+        operators = tuple(field.type.operators_for(field.options))
+        if not operators:
+            return None
+        many = gql in ("[Enum]", "[Relation]")
+        target = field.options["target"] if hop and gql == "Relation" else None
+        label = OPERATOR_SETS.get(operators)
+        if label is None:
+            label = "Ops" + hashlib.sha1(",".join(operators).encode()).hexdigest()[:6]
+        name = (
+            f"{type_name(target)}RefFilter"
+            if target
+            else f"{base}{'List' if many else ''}{label}Filter"
+        )
+        if name in self.operator_types:
+            return self.operator_types[name]
         attrs = {}
         for op in operators:
-            if op in ("in", "not_in"):
+            if op in ("in", "not_in", "between"):
                 attrs[op] = graphene.List(graphene.NonNull(scalar))
-            elif op == "between":
-                attrs[op] = graphene.List(graphene.NonNull(scalar))
-            elif op == "is_null":
+            elif op in ("is_null", "is_me"):
                 attrs[op] = graphene.Boolean()
             elif op in ("contains", "starts_with"):
-                attrs[op] = scalar() if gql in ("[Enum]", "[Relation]") else graphene.String()
+                attrs[op] = scalar() if many else graphene.String()
             elif op in ("last_n_days", "next_n_days"):
                 attrs[op] = graphene.Int()
             elif op in RELATIVE_DATES:
                 attrs[op] = graphene.Boolean(description=f"true: the value is {op}")
             else:
                 attrs[op] = scalar()
-        if hop and gql == "Relation":
-            target = self.config.entities[field.options["target"]]
+        if target:
+            target_entity = self.config.entities[target]
             attrs["match"] = graphene.InputField(
-                lambda: self.fields_filter(target),
-                description=f"Conditions on the {target.key} it points at (one hop).",
+                lambda: self.fields_filter(target_entity),
+                description=f"Conditions on the {target} it points at (one hop).",
             )
-        if not attrs:
-            return None
-        suffix = "Filter" if hop else "FieldFilter"
-        return type(
-            f"{type_name(entity.key)}{type_name(field.key)}{suffix}",
-            (graphene.InputObjectType,),
-            attrs,
-        )
+        self.operator_types[name] = type(name, (graphene.InputObjectType,), attrs)
+        return self.operator_types[name]
 
     def fields_filter(self, entity: CompiledEntity) -> type:
         """``{Entity}FieldsFilter``: conditions on an entity's own fields (no hop)."""

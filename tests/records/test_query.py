@@ -342,3 +342,18 @@ def test_lookup_equality_follows_moves_and_deletes(shop, companies):
     shop.delete("deal", a1.id)
     assert deals({"field": "company", "op": "eq", "value": beta.id}) == ["B1"]
     assert deals({"field": "company", "op": "ne", "value": beta.id}) == ["A2"]
+
+
+def test_is_me_finds_the_records_a_user_field_gives_to_the_user_who_asks(shop):
+    mine = shop.create("company", {"name": "Mine", "account_manager": shop.user.pk})
+    shop.create("company", {"name": "Nobody's"})
+    page = shop.query(
+        "company", filter_tree={"field": "account_manager", "op": "is_me", "value": True}
+    )
+    assert [row.id for row in page.rows] == [mine.id]
+    others = shop.query(
+        "company", filter_tree={"field": "account_manager", "op": "is_me", "value": False}
+    )
+    assert [row.values["name"] for row in others.rows] == ["Nobody's"]
+    with pytest.raises(RecordError, match="is_me takes true or false"):
+        shop.query("company", filter_tree={"field": "account_manager", "op": "is_me", "value": 1})
