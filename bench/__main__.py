@@ -22,6 +22,9 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SECONDS",
         help="time the platform's bulk insert may take (default: 300 full, 45 quick)",
     )
+    commands.add_parser(
+        "graphql-schema", help="GraphQL schema build time and memory (no database needed)"
+    )
     args = parser.parse_args(argv)
 
     # Before Django reads its settings: the benchmark has a database of its own.
@@ -38,6 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
+    if args.command == "graphql-schema":
+        from bench import graphql_schema
+        from bench.report import say
+
+        graphql_schema.run(say)
+        return 0
     from bench.profiles import FULL, QUICK
     from bench.run import run as run_benchmark
 
