@@ -564,6 +564,7 @@ def run_query(
     select_sorts = ", ".join(f"{column.sql} AS s{i}" for i, (column, _) in enumerate(columns))
     statement = (
         f"SELECT r.id, r.version, r.data, r.owner_id, r.created_at, r.updated_at, "
+        f"r.created_by_id, "
         f"{select_sorts} FROM records_record r WHERE {' AND '.join(where)} "
         f"ORDER BY {order_sql(columns)} LIMIT %s"
     )
@@ -588,9 +589,10 @@ def run_query(
             "owner_id": row[3],
             "created_at": row[4],
             "updated_at": row[5],
+            "created_by_id": row[6],
         }
         for row in fetched
     ]
-    cursors = [encode_cursor(list(row[6:])) for row in fetched]
+    cursors = [encode_cursor(list(row[7:])) for row in fetched]
     end_cursor = cursors[-1] if cursors else None
     return Page(rows=rows, has_next=has_next, end_cursor=end_cursor, total=total, cursors=cursors)

@@ -39,6 +39,7 @@ class RecordView:
     created_at: dt.datetime
     updated_at: dt.datetime
     deleted_at: dt.datetime | None
+    created_by_id: int | None = None
 
 
 class RecordService:
@@ -725,6 +726,7 @@ class RecordService:
                 "created_at": record.created_at,
                 "updated_at": record.updated_at,
                 "deleted_at": record.deleted_at,
+                "created_by_id": record.created_by_id,
             },
             self._hidden(config, entity),
         )
@@ -748,6 +750,7 @@ def view_of(entity: CompiledEntity, row: dict, hidden: set[str] = frozenset()) -
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         deleted_at=row.get("deleted_at"),
+        created_by_id=row.get("created_by_id"),
     )
 
 

@@ -142,6 +142,10 @@ class SchemaBuilder:
                 Member,
                 resolver=lambda row, info: output_value("User", row.owner_id),
             ),
+            "created_by": graphene.Field(
+                Member,
+                resolver=lambda row, info: output_value("User", row.created_by_id),
+            ),
         }
         for field in entity.fields.values():
             attrs[field.key] = self.output_field(entity, field)

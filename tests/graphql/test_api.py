@@ -464,3 +464,26 @@ def test_query_cost_counts_fields_under_each_page():
     )
     # a, c: 1 each; x, y, b: 10 each; z: 30
     assert query_cost(document, {"n": 10}, "Q") == 1 + 10 + 10 + 10 + 30 + 1
+
+
+def test_system_fields_and_the_web_session(crm_api, client):
+    query = "{ accounts(first: 1) { edges { node { owner { id } createdBy { id } version } } } }"
+    node = data(crm_api.post(query))["accounts"]["edges"][0]["node"]
+    assert node == {
+        "owner": {"id": str(crm_api.admin.pk)},
+        "createdBy": {"id": str(crm_api.admin.pk)},
+        "version": 1,
+    }
+    # A signed-in user of the web app, in the tenant chosen in the session.
+    client.force_login(crm_api.admin)
+    from tenants.resolution import SESSION_KEY
+
+    session = client.session
+    session[SESSION_KEY] = crm_api.tenant.pk
+    session.save()
+    response = client.post(URL, {"query": query}, content_type="application/json")
+    assert response.status_code == 200, response.content
+    assert response.json()["data"]["accounts"]["edges"][0]["node"]["version"] == 1
+    page = client.get(URL, HTTP_ACCEPT="text/html")
+    assert page.status_code == 200
+    assert b"graphiql" in page.content.lower()
