@@ -1,39 +1,44 @@
 """Build one tenant's GraphQL schema from its compiled configuration.
 
 For an entity ``opportunity`` / ``opportunities``: the type ``Opportunity``, the queries
-``opportunity(id)`` and ``opportunities(filter, orderBy, search, first, after)`` (a Relay-style
-connection), and the mutations ``createOpportunity``, ``updateOpportunity``,
-``deleteOpportunity`` and ``restoreOpportunity``. Every resolver goes through the records
-service, so validation and permissions apply exactly as everywhere else.
+``opportunity(id)``, ``opportunities(filter, orderBy, search, first, after)`` (a Relay-style
+connection) and ``opportunitiesAggregate``, and the mutations ``createOpportunity``,
+``updateOpportunity``, ``deleteOpportunity``, ``restoreOpportunity`` and, with a unique field,
+``upsertOpportunities``. Every resolver goes through the records service, so validation and
+permissions apply exactly as everywhere else.
+
+The schema is made of graphql-core objects directly (graphene's class per type cost 3× the time
+and 5× the memory for a large configuration, see bench/README.md). Names are camelCase in
+GraphQL; arguments and input fields carry their snake_case key as ``out_name``, so resolvers
+read the configuration's keys.
 """
 
 from __future__ import annotations
 
 import hashlib
 
-import graphene
-from graphene.types.generic import GenericScalar
-from graphql import GraphQLError
+from graphql import (
+    GraphQLArgument,
+    GraphQLBoolean,
+    GraphQLEnumType,
+    GraphQLEnumValue,
+    GraphQLField,
+    GraphQLID,
+    GraphQLInputField,
+    GraphQLInputObjectType,
+    GraphQLInt,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLString,
+    print_schema,
+)
 from graphql_relay import to_global_id
 
 from api.schema import resolvers
-from api.schema.types import (
-    NAME,
-    SCALARS,
-    AggregateRow,
-    Bucket,
-    Direction,
-    FieldError,
-    Member,
-    MetricFunction,
-    Money,
-    MoneyInput,
-    Nulls,
-    PageInfo,
-    RowError,
-    output_value,
-    type_name,
-)
+from api.schema.scalars import Date, DateTime, Decimal_, GenericScalar
+from api.schema.types import NAME, camel, output_value, type_name
 from metadata.compiled import CompiledConfig, CompiledEntity
 from metadata.fieldtypes.base import EQUALITY, ORDERED, RELATIVE_DATES, TEXTUAL
 
@@ -47,38 +52,131 @@ OPERATOR_SETS = {
     ("contains", "is_null"): "Contains",
     (*EQUALITY, "is_me"): "Member",
 }
+SCALARS = {
+    "String": GraphQLString,
+    "Int": GraphQLInt,
+    "Decimal": Decimal_,
+    "Boolean": GraphQLBoolean,
+    "Date": Date,
+    "DateTime": DateTime,
+    "Address": GenericScalar,
+}
+
+
+def nn(kind):
+    return GraphQLNonNull(kind)
+
+
+def list_of(kind):
+    return GraphQLList(GraphQLNonNull(kind))
+
+
+def arg(kind, key: str, default=None, description: str | None = None) -> GraphQLArgument:
+    extra = {"default_value": default} if default is not None else {}
+    return GraphQLArgument(kind, out_name=key, description=description, **extra)
+
+
+def input_field(kind, key: str, description: str | None = None, default=None):
+    extra = {"default_value": default} if default is not None else {}
+    return GraphQLInputField(kind, out_name=key, description=description, **extra)
+
+
+def enum(name: str, values: list[str], description: str | None = None) -> GraphQLEnumType:
+    return GraphQLEnumType(
+        name, {value.upper(): GraphQLEnumValue(value) for value in values}, description
+    )
+
+
+def literal_enum(name: str, values: list[str]) -> GraphQLEnumType:
+    """An enum whose GraphQL names are the option values themselves (choice fields)."""
+    return GraphQLEnumType(name, {value: GraphQLEnumValue(value) for value in values})
+
+
+# Shared by every schema.
+Direction = enum("Direction", ["asc", "desc"])
+Nulls = enum("Nulls", ["first", "last"])
+Bucket = enum("Bucket", ["day", "week", "month", "quarter", "year"])
+MetricFunction = enum("MetricFunction", ["count", "sum", "avg", "min", "max"])
+Money = GraphQLObjectType(
+    "Money", {"amount": GraphQLField(nn(Decimal_)), "currency": GraphQLField(nn(GraphQLString))}
+)
+MoneyInput = GraphQLInputObjectType(
+    "MoneyInput",
+    {"amount": GraphQLInputField(nn(Decimal_)), "currency": GraphQLInputField(nn(GraphQLString))},
+)
+Member = GraphQLObjectType(
+    "Member",
+    {"id": GraphQLField(nn(GraphQLID))},
+    description="A user of the tenant, as records name them.",
+)
+PageInfo = GraphQLObjectType(
+    "PageInfo",
+    {"hasNextPage": GraphQLField(nn(GraphQLBoolean)), "endCursor": GraphQLField(GraphQLString)},
+)
+FieldError = GraphQLObjectType(
+    "FieldError",
+    {
+        "field": GraphQLField(GraphQLString),
+        "code": GraphQLField(nn(GraphQLString)),
+        "message": GraphQLField(nn(GraphQLString)),
+    },
+)
+RowError = GraphQLObjectType(
+    "RowError",
+    {
+        "row": GraphQLField(nn(GraphQLInt)),
+        "field": GraphQLField(GraphQLString),
+        "code": GraphQLField(nn(GraphQLString)),
+        "message": GraphQLField(nn(GraphQLString)),
+    },
+    description="A failing row of a bulk mutation: its index in inputs and one problem.",
+)
+AggregateRow = GraphQLObjectType(
+    "AggregateRow",
+    {"group": GraphQLField(nn(GenericScalar)), "metrics": GraphQLField(nn(GenericScalar))},
+    description='One group: its key values and its metrics ({"count": 3, "sum_amount": "1.00"}).',
+)
+
+
+class TenantSchema:
+    """What the view, the SDL command and the impact report use of a built schema."""
+
+    def __init__(self, graphql_schema: GraphQLSchema):
+        self.graphql_schema = graphql_schema
+
+    def __str__(self) -> str:
+        return print_schema(self.graphql_schema)
 
 
 class SchemaBuilder:
     def __init__(self, config: CompiledConfig):
         self.config = config
-        self.types: dict[str, type] = {}
-        self.enums: dict[tuple[str, str], type] = {}
-        self.fields_filters: dict[str, type] = {}
-        self.filters: dict[str, type] = {}
-        self.connections: dict[str, type] = {}
-        self.edges: dict[str, type] = {}
-        self.operator_types: dict[str, type] = {}
+        self.types: dict[str, GraphQLObjectType] = {}
+        self.enums: dict[tuple[str, str], GraphQLEnumType | None] = {}
+        self.filters: dict[str, GraphQLInputObjectType] = {}
+        self.fields_filters: dict[str, GraphQLInputObjectType] = {}
+        self.connections: dict[str, GraphQLObjectType] = {}
+        self.operator_types: dict[str, GraphQLInputObjectType] = {}
 
-    def build(self) -> graphene.Schema:
+    def build(self) -> TenantSchema:
         entities = list(self.config.entities.values())
         for entity in entities:
             self.object_type(entity)
-        query = {}
-        mutation = {}
+            self.connection_type(entity)
+        query, mutation = {}, {}
         for entity in entities:
             query.update(self.queries(entity))
             mutation.update(self.mutations(entity))
-        query["metadata"] = graphene.Field(
+        query["_metadata"] = GraphQLField(
             GenericScalar,
-            name="_metadata",
+            resolve=resolvers.metadata,
             description="Entities and fields as integrators need them.",
-            resolver=resolvers.metadata,
         )
-        return graphene.Schema(
-            query=type("Query", (graphene.ObjectType,), query),
-            mutation=type("Mutation", (graphene.ObjectType,), mutation) if mutation else None,
-            types=list(self.types.values()),
+        return TenantSchema(
+            GraphQLSchema(
+                query=GraphQLObjectType("Query", query),
+                mutation=GraphQLObjectType("Mutation", mutation) if mutation else None,
+            )
         )
 
     # -- output ----------------------------------------------------------------------------
@@ -86,87 +184,80 @@ class SchemaBuilder:
     def graphql_type(self, entity: CompiledEntity, field) -> str:
         return field.type.graphql_type_for(field.options)
 
-    def enum(self, entity: CompiledEntity, field) -> type | None:
+    def enum(self, entity: CompiledEntity, field) -> GraphQLEnumType | None:
         """The field's options as a GraphQL enum, when every value can be an enum name."""
         key = (entity.key, field.key)
         if key not in self.enums:
             values = [o["value"] for o in field.options.get("options", [])]
-            if values and all(NAME.match(v) for v in values):
-                self.enums[key] = graphene.Enum(
-                    f"{type_name(entity.key)}{type_name(field.key)}",
-                    [(v, v) for v in values],
-                )
-            else:
-                self.enums[key] = None
+            self.enums[key] = (
+                literal_enum(f"{type_name(entity.key)}{type_name(field.key)}", values)
+                if values and all(NAME.match(v) for v in values)
+                else None
+            )
         return self.enums[key]
 
-    def output_field(self, entity: CompiledEntity, field):
+    def output_field(self, entity: CompiledEntity, field) -> GraphQLField:
         gql = self.graphql_type(entity, field)
         description = (field.options.get("help") or {}).get("en")
         if gql in ("Relation", "[Relation]"):
             target = field.options["target"]
             many = gql == "[Relation]"
-            kind = (
-                graphene.List(graphene.NonNull(lambda: self.types[target]))
-                if many
-                else (lambda: self.types[target])
-            )
-            return graphene.Field(
+            kind = list_of(self.types[target]) if many else self.types[target]
+            return GraphQLField(
                 kind,
+                resolve=resolvers.relation(entity.key, field.key, target, many),
                 description=description,
-                resolver=resolvers.relation(entity.key, field.key, target, many),
             )
         if gql in ("Enum", "[Enum]"):
-            enum = self.enum(entity, field)
-            scalar = enum or graphene.String
-            base = graphene.List(graphene.NonNull(scalar)) if gql == "[Enum]" else scalar
+            scalar = self.enum(entity, field) or GraphQLString
+            kind = list_of(scalar) if gql == "[Enum]" else scalar
         elif gql == "Money":
-            base = Money
+            kind = Money
         elif gql == "User":
-            base = Member
+            kind = Member
         else:
-            base = SCALARS[gql]
-        return graphene.Field(
-            base, description=description, resolver=resolvers.value(entity.key, field.key, gql)
+            kind = SCALARS[gql]
+        return GraphQLField(
+            kind, resolve=resolvers.value(entity.key, field.key, gql), description=description
         )
 
-    def object_type(self, entity: CompiledEntity) -> type:
+    def object_type(self, entity: CompiledEntity) -> GraphQLObjectType:
         name = type_name(entity.key)
-        attrs = {
-            "id": graphene.ID(required=True, resolver=lambda row, info: to_global_id(name, row.id)),
-            "record_id": graphene.Int(required=True, resolver=lambda row, info: row.id),
-            "version": graphene.Int(required=True, resolver=lambda row, info: row.version),
-            "created_at": graphene.DateTime(resolver=lambda row, info: row.created_at),
-            "updated_at": graphene.DateTime(resolver=lambda row, info: row.updated_at),
-            "owner": graphene.Field(
-                Member,
-                resolver=lambda row, info: output_value("User", row.owner_id),
-            ),
-            "created_by": graphene.Field(
-                Member,
-                resolver=lambda row, info: output_value("User", row.created_by_id),
-            ),
-        }
-        for field in entity.fields.values():
-            attrs[field.key] = self.output_field(entity, field)
-        for key, (child, via) in self.reverse_relations(entity).items():
-            attrs[key] = graphene.Field(
-                lambda child=child: self.connections[child.key],
-                required=True,
-                first=graphene.Int(default_value=20),
-                description=f"The {child.plural_key} whose {via} is this {entity.key}.",
-                resolver=resolvers.reverse(child.key, via),
-            )
+
+        def fields() -> dict:
+            system = {
+                "id": GraphQLField(
+                    nn(GraphQLID), resolve=lambda row, info: to_global_id(name, row.id)
+                ),
+                "recordId": GraphQLField(nn(GraphQLInt), resolve=lambda row, info: row.id),
+                "version": GraphQLField(nn(GraphQLInt), resolve=lambda row, info: row.version),
+                "createdAt": GraphQLField(DateTime, resolve=lambda row, info: row.created_at),
+                "updatedAt": GraphQLField(DateTime, resolve=lambda row, info: row.updated_at),
+                "owner": GraphQLField(
+                    Member, resolve=lambda row, info: output_value("User", row.owner_id)
+                ),
+                "createdBy": GraphQLField(
+                    Member, resolve=lambda row, info: output_value("User", row.created_by_id)
+                ),
+            }
+            own = {camel(f.key): self.output_field(entity, f) for f in entity.fields.values()}
+            reverse = {
+                camel(key): GraphQLField(
+                    nn(self.connections[child.key]),
+                    args={"first": arg(GraphQLInt, "first", 20)},
+                    resolve=resolvers.reverse(child.key, via),
+                    description=f"The {child.plural_key} whose {via} is this {entity.key}.",
+                )
+                for key, (child, via) in self.reverse_relations(entity).items()
+            }
+            return {**system, **own, **reverse}
+
         label = (entity.options.get("label") or {}).get("en")
-        self.types[entity.key] = type(
-            name,
-            (graphene.ObjectType,),
-            {**attrs, "Meta": type("Meta", (), {"description": label})},
-        )
+        self.types[entity.key] = GraphQLObjectType(name, fields, description=label)
         return self.types[entity.key]
 
     def reverse_relations(self, entity: CompiledEntity) -> dict[str, tuple]:
-        """Field name -> (child entity, lookup key) for every lookup pointing at ``entity``:
+        """Field key -> (child entity, lookup key) for every lookup pointing at ``entity``:
         the child's plural key, or ``{plural}_by_{lookup}`` when one child entity has several
         lookups to it (or the name is taken by a field)."""
         found = [
@@ -175,7 +266,7 @@ class SchemaBuilder:
             for field in child.fields.values()
             if field.options["type"] == "lookup" and field.options["target"] == entity.key
         ]
-        names = {}
+        names: dict[str, tuple] = {}
         for child, via in found:
             several = sum(1 for other, _ in found if other.key == child.key) > 1
             name = child.plural_key
@@ -184,96 +275,96 @@ class SchemaBuilder:
             names[name] = (child, via)
         return names
 
+    def connection_type(self, entity: CompiledEntity) -> GraphQLObjectType:
+        name = type_name(entity.key)
+        edge = GraphQLObjectType(
+            f"{name}Edge",
+            lambda: {
+                "node": GraphQLField(nn(self.types[entity.key])),
+                "cursor": GraphQLField(nn(GraphQLString)),
+            },
+        )
+        self.connections[entity.key] = GraphQLObjectType(
+            f"{name}Connection",
+            {
+                "edges": GraphQLField(nn(list_of(edge))),
+                "pageInfo": GraphQLField(nn(PageInfo)),
+                "totalCount": GraphQLField(GraphQLInt),
+            },
+        )
+        return self.connections[entity.key]
+
     # -- queries ---------------------------------------------------------------------------
 
     def queries(self, entity: CompiledEntity) -> dict:
-        name = type_name(entity.key)
         node = self.types[entity.key]
-        edge = type(
-            f"{name}Edge",
-            (graphene.ObjectType,),
-            {"node": graphene.Field(node, required=True), "cursor": graphene.String(required=True)},
-        )
-        connection = type(
-            f"{name}Connection",
-            (graphene.ObjectType,),
-            {
-                "edges": graphene.List(graphene.NonNull(edge), required=True),
-                "page_info": graphene.Field(PageInfo, required=True),
-                "total_count": graphene.Int(),
-            },
-        )
-        self.connections[entity.key] = connection
-        self.edges[entity.key] = edge
         return {
+            camel(entity.key): GraphQLField(
+                node, args={"id": arg(nn(GraphQLID), "id")}, resolve=resolvers.one(entity.key)
+            ),
+            camel(entity.plural_key): GraphQLField(
+                nn(self.connections[entity.key]),
+                args={
+                    "filter": arg(self.filter_type(entity), "filter"),
+                    "orderBy": arg(list_of(self.order_type(entity)), "order_by"),
+                    "search": arg(GraphQLString, "search"),
+                    "first": arg(GraphQLInt, "first", 50),
+                    "after": arg(GraphQLString, "after"),
+                },
+                resolve=resolvers.page(entity.key),
+            ),
             **self.aggregate_query(entity),
-            entity.key: graphene.Field(
-                node,
-                id=graphene.ID(required=True),
-                resolver=resolvers.one(entity.key),
-            ),
-            entity.plural_key: graphene.Field(
-                connection,
-                required=True,
-                filter=graphene.Argument(self.filter_type(entity)),
-                order_by=graphene.List(graphene.NonNull(self.order_type(entity))),
-                search=graphene.String(),
-                first=graphene.Int(default_value=50),
-                after=graphene.String(),
-                resolver=resolvers.page(entity.key, edge, connection),
-            ),
         }
 
     def aggregate_query(self, entity: CompiledEntity) -> dict:
         """``{plural}Aggregate(filter, groupBy, metrics)``: grouped counts, sums, averages…
         for reports, one row per group (``group`` and ``metrics`` as JSON objects)."""
         name = type_name(entity.key)
-        keys = [*SYSTEM_SORTS, *entity.fields]
-        field_enum = graphene.Enum(f"{name}AggregateField", [(k.upper(), k) for k in keys])
-        group_by = type(
+        fields = enum(f"{name}AggregateField", [*SYSTEM_SORTS, *entity.fields])
+        group_by = GraphQLInputObjectType(
             f"{name}GroupBy",
-            (graphene.InputObjectType,),
             {
-                "field": graphene.InputField(field_enum, required=True),
-                "bucket": graphene.InputField(Bucket),
+                "field": input_field(nn(fields), "field"),
+                "bucket": input_field(Bucket, "bucket"),
             },
         )
-        metric = type(
+        metric = GraphQLInputObjectType(
             f"{name}Metric",
-            (graphene.InputObjectType,),
             {
-                "fn": graphene.InputField(MetricFunction, required=True),
-                "field": graphene.InputField(field_enum),
-                "as_": graphene.InputField(graphene.String, name="as"),
+                "fn": input_field(nn(MetricFunction), "fn"),
+                "field": input_field(fields, "field"),
+                "as": input_field(GraphQLString, "as_"),
             },
         )
         return {
-            f"{entity.plural_key}_aggregate": graphene.Field(
-                graphene.List(graphene.NonNull(AggregateRow), required=True),
-                filter=graphene.Argument(lambda: self.filters[entity.key]),
-                group_by=graphene.List(graphene.NonNull(group_by)),
-                metrics=graphene.List(graphene.NonNull(metric)),
-                search=graphene.String(),
-                resolver=resolvers.aggregate(entity.key),
+            camel(f"{entity.plural_key}_aggregate"): GraphQLField(
+                nn(list_of(AggregateRow)),
+                args={
+                    "filter": arg(self.filter_type(entity), "filter"),
+                    "groupBy": arg(list_of(group_by), "group_by"),
+                    "metrics": arg(list_of(metric), "metrics"),
+                    "search": arg(GraphQLString, "search"),
+                },
+                resolve=resolvers.aggregate(entity.key),
             )
         }
 
-    def operators_type(self, entity: CompiledEntity, field, *, hop: bool) -> type | None:
+    def operators_type(self, entity: CompiledEntity, field, *, hop: bool):
         """The input object of a field's filter: the operators its type allows. Shared by
         every field with the same value type and operators (``DecimalRangeFilter``,
         ``StringTextFilter``…), per enum for choices (``OpportunityStageFilter``), and per
         target entity for lookups with ``match`` (``AccountRefFilter``): a schema of 50
         entities of 40 fields then holds a few hundred input types, not thousands."""
         gql = self.graphql_type(entity, field)
-        enum = self.enum(entity, field) if gql in ("Enum", "[Enum]") else None
+        choices = self.enum(entity, field) if gql in ("Enum", "[Enum]") else None
         if gql in ("Relation", "[Relation]", "User"):
-            scalar, base = graphene.ID, "ID"
-        elif enum is not None:
-            scalar, base = enum, enum._meta.name
+            scalar, base = GraphQLID, "ID"
+        elif choices is not None:
+            scalar, base = choices, choices.name
         elif gql in ("Money", "Decimal"):
-            scalar, base = graphene.Decimal, "Decimal"
+            scalar, base = Decimal_, "Decimal"
         elif gql in ("Address", "Enum", "[Enum]"):
-            scalar, base = graphene.String, "String"
+            scalar, base = GraphQLString, "String"
         else:
             scalar, base = SCALARS[gql], gql
         operators = tuple(field.type.operators_for(field.options))
@@ -289,152 +380,135 @@ class SchemaBuilder:
             if target
             else f"{base}{'List' if many else ''}{label}Filter"
         )
-        if name in self.operator_types:
-            return self.operator_types[name]
-        attrs = {}
-        for op in operators:
-            if op in ("in", "not_in", "between"):
-                attrs[op] = graphene.List(graphene.NonNull(scalar))
-            elif op in ("is_null", "is_me"):
-                attrs[op] = graphene.Boolean()
-            elif op in ("contains", "starts_with"):
-                attrs[op] = scalar() if many else graphene.String()
-            elif op in ("last_n_days", "next_n_days"):
-                attrs[op] = graphene.Int()
-            elif op in RELATIVE_DATES:
-                attrs[op] = graphene.Boolean(description=f"true: the value is {op}")
-            else:
-                attrs[op] = scalar()
-        if target:
-            target_entity = self.config.entities[target]
-            attrs["match"] = graphene.InputField(
-                lambda: self.fields_filter(target_entity),
-                description=f"Conditions on the {target} it points at (one hop).",
-            )
-        self.operator_types[name] = type(name, (graphene.InputObjectType,), attrs)
+        if name not in self.operator_types:
+            attrs = {}
+            for op in operators:
+                if op in ("in", "not_in", "between"):
+                    kind = list_of(scalar)
+                elif op in ("is_null", "is_me"):
+                    kind = GraphQLBoolean
+                elif op in ("contains", "starts_with"):
+                    kind = scalar if many else GraphQLString
+                elif op in ("last_n_days", "next_n_days"):
+                    kind = GraphQLInt
+                elif op in RELATIVE_DATES:
+                    kind = GraphQLBoolean
+                else:
+                    kind = scalar
+                attrs[camel(op)] = input_field(kind, op)
+            if target:
+                target_entity = self.config.entities[target]
+                attrs["match"] = input_field(
+                    self.fields_filter(target_entity),
+                    "match",
+                    f"Conditions on the {target} it points at (one hop).",
+                )
+            self.operator_types[name] = GraphQLInputObjectType(name, attrs)
         return self.operator_types[name]
 
-    def fields_filter(self, entity: CompiledEntity) -> type:
+    def fields_filter(self, entity: CompiledEntity):
         """``{Entity}FieldsFilter``: conditions on an entity's own fields (no hop)."""
         if entity.key not in self.fields_filters:
-            attrs = {}
-            for field in entity.fields.values():
-                ops = self.operators_type(entity, field, hop=False)
-                if ops is not None:
-                    attrs[field.key] = graphene.InputField(ops)
-            self.fields_filters[entity.key] = type(
-                f"{type_name(entity.key)}FieldsFilter", (graphene.InputObjectType,), attrs
+            self.fields_filters[entity.key] = GraphQLInputObjectType(
+                f"{type_name(entity.key)}FieldsFilter",
+                lambda: {
+                    camel(field.key): input_field(ops, field.key)
+                    for field in entity.fields.values()
+                    if (ops := self.operators_type(entity, field, hop=False)) is not None
+                },
             )
         return self.fields_filters[entity.key]
 
-    def filter_type(self, entity: CompiledEntity) -> type:
-        name = f"{type_name(entity.key)}Filter"
-        attrs = {
-            "and_": graphene.InputField(
-                graphene.List(graphene.NonNull(lambda: self.filters[entity.key])),
-                name="and",
-            ),
-            "or_": graphene.InputField(
-                graphene.List(graphene.NonNull(lambda: self.filters[entity.key])),
-                name="or",
-            ),
-            "not_": graphene.InputField(lambda: self.filters[entity.key], name="not"),
-        }
-        for field in entity.fields.values():
-            ops = self.operators_type(entity, field, hop=True)
-            if ops is not None:
-                attrs[field.key] = graphene.InputField(ops)
-        kind = type(name, (graphene.InputObjectType,), attrs)
-        self.filters[entity.key] = kind
-        return kind
+    def filter_type(self, entity: CompiledEntity):
+        if entity.key not in self.filters:
 
-    def order_type(self, entity: CompiledEntity) -> type:
+            def fields() -> dict:
+                own = self.filters[entity.key]
+                combined = {
+                    "and": input_field(list_of(own), "and_"),
+                    "or": input_field(list_of(own), "or_"),
+                    "not": input_field(own, "not_"),
+                }
+                for field in entity.fields.values():
+                    ops = self.operators_type(entity, field, hop=True)
+                    if ops is not None:
+                        combined[camel(field.key)] = input_field(ops, field.key)
+                return combined
+
+            self.filters[entity.key] = GraphQLInputObjectType(
+                f"{type_name(entity.key)}Filter", fields
+            )
+        return self.filters[entity.key]
+
+    def order_type(self, entity: CompiledEntity):
         keys = [*SYSTEM_SORTS, *(k for k, f in entity.fields.items() if f.type.sortable)]
-        sort_field = graphene.Enum(
-            f"{type_name(entity.key)}SortField", [(key.upper(), key) for key in keys]
-        )
-        return type(
-            f"{type_name(entity.key)}OrderBy",
-            (graphene.InputObjectType,),
+        name = type_name(entity.key)
+        return GraphQLInputObjectType(
+            f"{name}OrderBy",
             {
-                "field": graphene.InputField(sort_field, required=True),
-                "direction": graphene.InputField(Direction, default_value="asc"),
-                "nulls": graphene.InputField(Nulls),
+                "field": input_field(nn(enum(f"{name}SortField", keys)), "field"),
+                "direction": input_field(Direction, "direction", default="asc"),
+                "nulls": input_field(Nulls, "nulls"),
             },
         )
 
     # -- mutations -------------------------------------------------------------------------
 
-    def input_type(self, entity: CompiledEntity, suffix: str) -> type:
+    def input_type(self, entity: CompiledEntity, suffix: str):
         attrs = {}
         for field in entity.fields.values():
             if field.type.computed or field.options.get("read_only"):
                 continue
             gql = self.graphql_type(entity, field)
-            if gql == "Relation" or gql == "User":
-                attrs[field.key] = graphene.ID()
+            if gql in ("Relation", "User"):
+                kind = GraphQLID
             elif gql == "[Relation]":
-                attrs[field.key] = graphene.List(graphene.NonNull(graphene.ID))
+                kind = list_of(GraphQLID)
             elif gql in ("Enum", "[Enum]"):
-                scalar = self.enum(entity, field) or graphene.String
-                attrs[field.key] = (
-                    graphene.List(graphene.NonNull(scalar)) if gql == "[Enum]" else scalar()
-                )
+                scalar = self.enum(entity, field) or GraphQLString
+                kind = list_of(scalar) if gql == "[Enum]" else scalar
             elif gql == "Money":
-                attrs[field.key] = graphene.InputField(MoneyInput)
+                kind = MoneyInput
             else:
-                attrs[field.key] = SCALARS[gql]()
-        return type(f"{type_name(entity.key)}{suffix}", (graphene.InputObjectType,), attrs)
+                kind = SCALARS[gql]
+            attrs[camel(field.key)] = input_field(kind, field.key)
+        return GraphQLInputObjectType(f"{type_name(entity.key)}{suffix}", attrs)
 
     def mutations(self, entity: CompiledEntity) -> dict:
         name = type_name(entity.key)
         node = self.types[entity.key]
-        payload = type(
+        payload = GraphQLObjectType(
             f"{name}Payload",
-            (graphene.ObjectType,),
-            {
-                "record": graphene.Field(node),
-                "errors": graphene.List(graphene.NonNull(FieldError), required=True),
-            },
+            {"record": GraphQLField(node), "errors": GraphQLField(nn(list_of(FieldError)))},
         )
-        deleted = type(
+        deleted = GraphQLObjectType(
             f"Delete{name}Payload",
-            (graphene.ObjectType,),
-            {
-                "id": graphene.ID(),
-                "errors": graphene.List(graphene.NonNull(FieldError), required=True),
-            },
+            {"id": GraphQLField(GraphQLID), "errors": GraphQLField(nn(list_of(FieldError)))},
         )
         create_input = self.input_type(entity, "Input")
         patch = self.input_type(entity, "Patch")
-        upsert = self.upsert_mutation(entity, create_input)
+        record_id = {"id": arg(nn(GraphQLID), "id")}
         return {
-            **upsert,
-            f"create_{entity.key}": graphene.Field(
-                payload,
-                required=True,
-                input=graphene.Argument(create_input, required=True),
-                resolver=resolvers.create(entity.key, payload),
+            **self.upsert_mutation(entity, create_input),
+            f"create{name}": GraphQLField(
+                nn(payload),
+                args={"input": arg(nn(create_input), "input")},
+                resolve=resolvers.create(entity.key),
             ),
-            f"update_{entity.key}": graphene.Field(
-                payload,
-                required=True,
-                id=graphene.ID(required=True),
-                input=graphene.Argument(patch, required=True),
-                version=graphene.Int(),
-                resolver=resolvers.update(entity.key, payload),
+            f"update{name}": GraphQLField(
+                nn(payload),
+                args={
+                    **record_id,
+                    "input": arg(nn(patch), "input"),
+                    "version": arg(GraphQLInt, "version"),
+                },
+                resolve=resolvers.update(entity.key),
             ),
-            f"delete_{entity.key}": graphene.Field(
-                deleted,
-                required=True,
-                id=graphene.ID(required=True),
-                resolver=resolvers.delete(entity.key, deleted),
+            f"delete{name}": GraphQLField(
+                nn(deleted), args=record_id, resolve=resolvers.delete(entity.key)
             ),
-            f"restore_{entity.key}": graphene.Field(
-                payload,
-                required=True,
-                id=graphene.ID(required=True),
-                resolver=resolvers.restore(entity.key, payload),
+            f"restore{name}": GraphQLField(
+                nn(payload), args=record_id, resolve=resolvers.restore(entity.key)
             ),
         }
 
@@ -445,30 +519,27 @@ class SchemaBuilder:
         if not unique:
             return {}
         name = type_name(entity.key)
-        match_on = graphene.Enum(f"{name}UniqueField", [(key.upper(), key) for key in unique])
-        payload = type(
-            f"Upsert{type_name(entity.plural_key)}Payload",
-            (graphene.ObjectType,),
+        plural = type_name(entity.plural_key)
+        payload = GraphQLObjectType(
+            f"Upsert{plural}Payload",
             {
-                "records": graphene.List(graphene.NonNull(self.types[entity.key]), required=True),
-                "created": graphene.Int(required=True),
-                "updated": graphene.Int(required=True),
-                "errors": graphene.List(graphene.NonNull(RowError), required=True),
+                "records": GraphQLField(nn(list_of(self.types[entity.key]))),
+                "created": GraphQLField(nn(GraphQLInt)),
+                "updated": GraphQLField(nn(GraphQLInt)),
+                "errors": GraphQLField(nn(list_of(RowError))),
             },
         )
         return {
-            f"upsert_{entity.plural_key}": graphene.Field(
-                payload,
-                required=True,
-                inputs=graphene.List(graphene.NonNull(create_input), required=True),
-                match_on=graphene.Argument(match_on, required=True),
-                resolver=resolvers.upsert(entity.key, payload),
+            f"upsert{plural}": GraphQLField(
+                nn(payload),
+                args={
+                    "inputs": arg(nn(list_of(create_input)), "inputs"),
+                    "matchOn": arg(nn(enum(f"{name}UniqueField", unique)), "match_on"),
+                },
+                resolve=resolvers.upsert(entity.key),
             )
         }
 
 
-def build_schema(config: CompiledConfig) -> graphene.Schema:
+def build_schema(config: CompiledConfig) -> TenantSchema:
     return SchemaBuilder(config).build()
-
-
-__all__ = ["GraphQLError", "build_schema"]

@@ -11,13 +11,7 @@ from decimal import Decimal
 from graphql import GraphQLError
 from graphql_relay import from_global_id
 
-from api.schema.types import (
-    AggregateRow,
-    ReverseConnection,
-    input_value,
-    output_value,
-    type_name,
-)
+from api.schema.types import connection, first_children, input_value, output_value, type_name
 from records.errors import RecordError, RecordErrorCode
 from records.permissions import denied
 
@@ -144,7 +138,7 @@ def conditions(context, entity_key: str, path: str, operators) -> list[dict]:
     return found
 
 
-def page(entity_key: str, edge, connection):
+def page(entity_key: str):
     def resolve(root, info, **args):
         context = crm(info)
         order_by, search, after = args.get("order_by"), args.get("search"), args.get("after")
@@ -180,12 +174,7 @@ def page(entity_key: str, edge, connection):
         context.loader.prime_lookups(entity_key, result.rows)
         context.loader.prime_parents(entity_key, [row.id for row in result.rows])
         return connection(
-            edges=[
-                edge(node=row, cursor=cursor)
-                for row, cursor in zip(result.rows, result.cursors, strict=True)
-            ],
-            page_info={"has_next_page": result.has_next, "end_cursor": result.end_cursor},
-            total_count=result.total,
+            result.rows, result.cursors, result.has_next, result.end_cursor, result.total
         )
 
     return resolve
@@ -210,51 +199,47 @@ def writable_values(context, entity_key: str, given) -> dict:
     return values
 
 
-def payload_of(payload, call):
+def payload_of(call) -> dict:
     try:
-        return payload(record=call(), errors=[])
+        return {"record": call(), "errors": []}
     except RecordError as error:
         if error.errors:
-            return payload(record=None, errors=[e.as_dict() for e in error.errors])
-        if error.code == RecordErrorCode.INVALID or error.code == RecordErrorCode.VERSION_CONFLICT:
-            return payload(
-                record=None,
-                errors=[{"field": None, "code": str(error.code), "message": error.message}],
-            )
+            return {"record": None, "errors": [e.as_dict() for e in error.errors]}
+        if error.code in (RecordErrorCode.INVALID, RecordErrorCode.VERSION_CONFLICT):
+            problem = {"field": None, "code": str(error.code), "message": error.message}
+            return {"record": None, "errors": [problem]}
         raise graphql_error(error) from error
 
 
-def create(entity_key: str, payload):
+def create(entity_key: str):
     def resolve(root, info, **args):
         context = crm(info)
         values = writable_values(context, entity_key, args["input"])
-        return payload_of(payload, lambda: context.service.create(entity_key, values))
+        return payload_of(lambda: context.service.create(entity_key, values))
 
     return resolve
 
 
-def update(entity_key: str, payload):
+def update(entity_key: str):
     def resolve(root, info, **args):
         context = crm(info)
         values = writable_values(context, entity_key, args["input"])
         pk, version = record_id(args["id"], entity_key), args.get("version")
-        return payload_of(
-            payload, lambda: context.service.update(entity_key, pk, values, version=version)
-        )
+        return payload_of(lambda: context.service.update(entity_key, pk, values, version=version))
 
     return resolve
 
 
-def restore(entity_key: str, payload):
+def restore(entity_key: str):
     def resolve(root, info, **args):
         context = crm(info)
         pk = record_id(args["id"], entity_key)
-        return payload_of(payload, lambda: context.service.restore(entity_key, pk))
+        return payload_of(lambda: context.service.restore(entity_key, pk))
 
     return resolve
 
 
-def delete(entity_key: str, payload):
+def delete(entity_key: str):
     def resolve(root, info, **args):
         context = crm(info)
         pk = record_id(args["id"], entity_key)
@@ -262,12 +247,10 @@ def delete(entity_key: str, payload):
             context.service.delete(entity_key, pk)
         except RecordError as error:
             if error.code == RecordErrorCode.DELETE_RESTRICTED:
-                return payload(
-                    id=None,
-                    errors=[{"field": None, "code": str(error.code), "message": error.message}],
-                )
+                problem = {"field": None, "code": str(error.code), "message": error.message}
+                return {"id": None, "errors": [problem]}
             raise graphql_error(error) from error
-        return payload(id=args["id"], errors=[])
+        return {"id": args["id"], "errors": []}
 
     return resolve
 
@@ -310,17 +293,17 @@ def aggregate(entity_key: str):
         except RecordError as error:
             raise graphql_error(error) from error
         return [
-            AggregateRow(
-                group={k: plain(v) for k, v in row["group"].items()},
-                metrics={k: plain(v) for k, v in row.items() if k != "group"},
-            )
+            {
+                "group": {k: plain(v) for k, v in row["group"].items()},
+                "metrics": {k: plain(v) for k, v in row.items() if k != "group"},
+            }
             for row in rows
         ]
 
     return resolve
 
 
-def upsert(entity_key: str, payload):
+def upsert(entity_key: str):
     def resolve(root, info, **args):
         from records.bulk import BulkError
 
@@ -330,26 +313,26 @@ def upsert(entity_key: str, payload):
         try:
             result = context.service.bulk_upsert(entity_key, rows, match_on=match_on)
         except BulkError as error:
-            return payload(
-                records=[],
-                created=0,
-                updated=0,
-                errors=[
+            return {
+                "records": [],
+                "created": 0,
+                "updated": 0,
+                "errors": [
                     {"row": row.index, **problem.as_dict()}
                     for row in error.rows
                     for problem in row.errors
                 ],
-            )
+            }
         except RecordError as error:
             raise graphql_error(error) from error
         ids = [*result.created, *result.updated]
         records = [context.loader.load(entity_key, pk) for pk in ids]
-        return payload(
-            records=[r for r in records if r is not None],
-            created=len(result.created),
-            updated=len(result.updated),
-            errors=[],
-        )
+        return {
+            "records": [r for r in records if r is not None],
+            "created": len(result.created),
+            "updated": len(result.updated),
+            "errors": [],
+        }
 
     return resolve
 
@@ -365,6 +348,6 @@ def reverse(child_key: str, via: str):
                 "first must be between 1 and 500", extensions={"code": "invalid_query"}
             )
         children = crm(info).loader.children(child_key, via, row.id)
-        return ReverseConnection(children, first)
+        return first_children(children, first)
 
     return resolve
