@@ -71,25 +71,50 @@ def list_of(kind):
     return GraphQLList(GraphQLNonNull(kind))
 
 
+# graphql-core gives every field, argument and enum value a dict of its own for extensions and
+# arguments when none are passed; thousands of them in a large schema. These are shared and
+# never written to.
+NO_EXTENSIONS: dict = {}
+NO_ARGS: dict = {}
+
+
+def out_field(kind, resolve=None, description: str | None = None, args=None) -> GraphQLField:
+    return GraphQLField(
+        kind,
+        args=args or NO_ARGS,
+        resolve=resolve,
+        description=description,
+        extensions=NO_EXTENSIONS,
+    )
+
+
 def arg(kind, key: str, default=None, description: str | None = None) -> GraphQLArgument:
     extra = {"default_value": default} if default is not None else {}
-    return GraphQLArgument(kind, out_name=key, description=description, **extra)
+    return GraphQLArgument(
+        kind, out_name=key, description=description, extensions=NO_EXTENSIONS, **extra
+    )
 
 
 def input_field(kind, key: str, description: str | None = None, default=None):
     extra = {"default_value": default} if default is not None else {}
-    return GraphQLInputField(kind, out_name=key, description=description, **extra)
+    return GraphQLInputField(
+        kind, out_name=key, description=description, extensions=NO_EXTENSIONS, **extra
+    )
 
 
 def enum(name: str, values: list[str], description: str | None = None) -> GraphQLEnumType:
     return GraphQLEnumType(
-        name, {value.upper(): GraphQLEnumValue(value) for value in values}, description
+        name,
+        {value.upper(): GraphQLEnumValue(value, extensions=NO_EXTENSIONS) for value in values},
+        description,
     )
 
 
 def literal_enum(name: str, values: list[str]) -> GraphQLEnumType:
     """An enum whose GraphQL names are the option values themselves (choice fields)."""
-    return GraphQLEnumType(name, {value: GraphQLEnumValue(value) for value in values})
+    return GraphQLEnumType(
+        name, {value: GraphQLEnumValue(value, extensions=NO_EXTENSIONS) for value in values}
+    )
 
 
 # Shared by every schema.
@@ -157,6 +182,9 @@ class SchemaBuilder:
         self.fields_filters: dict[str, GraphQLInputObjectType] = {}
         self.connections: dict[str, GraphQLObjectType] = {}
         self.operator_types: dict[str, GraphQLInputObjectType] = {}
+        self.field_enums: dict[str, GraphQLEnumType] = {}
+        self.inputs: dict[str, dict] = {}
+        self.filter_fields: dict[tuple, GraphQLInputField | None] = {}
 
     def build(self) -> TenantSchema:
         entities = list(self.config.entities.values())
@@ -203,10 +231,8 @@ class SchemaBuilder:
             target = field.options["target"]
             many = gql == "[Relation]"
             kind = list_of(self.types[target]) if many else self.types[target]
-            return GraphQLField(
-                kind,
-                resolve=resolvers.relation(entity.key, field.key, target, many),
-                description=description,
+            return out_field(
+                kind, resolvers.relation(entity.key, field.key, target, many), description
             )
         if gql in ("Enum", "[Enum]"):
             scalar = self.enum(entity, field) or GraphQLString
@@ -217,9 +243,7 @@ class SchemaBuilder:
             kind = Member
         else:
             kind = SCALARS[gql]
-        return GraphQLField(
-            kind, resolve=resolvers.value(entity.key, field.key, gql), description=description
-        )
+        return out_field(kind, resolvers.value(entity.key, field.key, gql), description)
 
     def object_type(self, entity: CompiledEntity) -> GraphQLObjectType:
         name = type_name(entity.key)
@@ -320,7 +344,7 @@ class SchemaBuilder:
         """``{plural}Aggregate(filter, groupBy, metrics)``: grouped counts, sums, averages…
         for reports, one row per group (``group`` and ``metrics`` as JSON objects)."""
         name = type_name(entity.key)
-        fields = enum(f"{name}AggregateField", [*SYSTEM_SORTS, *entity.fields])
+        fields = self.field_enum(entity)
         group_by = GraphQLInputObjectType(
             f"{name}GroupBy",
             {
@@ -406,15 +430,25 @@ class SchemaBuilder:
             self.operator_types[name] = GraphQLInputObjectType(name, attrs)
         return self.operator_types[name]
 
+    def filter_field(self, entity: CompiledEntity, field, *, hop: bool):
+        """A field's entry in a filter; the same object in ``{Entity}Filter`` and
+        ``{Entity}FieldsFilter`` unless a lookup's ``match`` makes them differ."""
+        hop = hop and self.graphql_type(entity, field) == "Relation"
+        key = (entity.key, field.key, hop)
+        if key not in self.filter_fields:
+            ops = self.operators_type(entity, field, hop=hop)
+            self.filter_fields[key] = None if ops is None else input_field(ops, field.key)
+        return self.filter_fields[key]
+
     def fields_filter(self, entity: CompiledEntity):
         """``{Entity}FieldsFilter``: conditions on an entity's own fields (no hop)."""
         if entity.key not in self.fields_filters:
             self.fields_filters[entity.key] = GraphQLInputObjectType(
                 f"{type_name(entity.key)}FieldsFilter",
                 lambda: {
-                    camel(field.key): input_field(ops, field.key)
+                    camel(field.key): found
                     for field in entity.fields.values()
-                    if (ops := self.operators_type(entity, field, hop=False)) is not None
+                    if (found := self.filter_field(entity, field, hop=False)) is not None
                 },
             )
         return self.fields_filters[entity.key]
@@ -430,9 +464,9 @@ class SchemaBuilder:
                     "not": input_field(own, "not_"),
                 }
                 for field in entity.fields.values():
-                    ops = self.operators_type(entity, field, hop=True)
-                    if ops is not None:
-                        combined[camel(field.key)] = input_field(ops, field.key)
+                    found = self.filter_field(entity, field, hop=True)
+                    if found is not None:
+                        combined[camel(field.key)] = found
                 return combined
 
             self.filters[entity.key] = GraphQLInputObjectType(
@@ -440,13 +474,21 @@ class SchemaBuilder:
             )
         return self.filters[entity.key]
 
+    def field_enum(self, entity: CompiledEntity) -> GraphQLEnumType:
+        """``{Entity}Field``: the entity's fields and system columns, for sorts and reports
+        (one enum for both; a field that cannot be sorted is refused when used)."""
+        if entity.key not in self.field_enums:
+            self.field_enums[entity.key] = enum(
+                f"{type_name(entity.key)}Field", [*SYSTEM_SORTS, *entity.fields]
+            )
+        return self.field_enums[entity.key]
+
     def order_type(self, entity: CompiledEntity):
-        keys = [*SYSTEM_SORTS, *(k for k, f in entity.fields.items() if f.type.sortable)]
         name = type_name(entity.key)
         return GraphQLInputObjectType(
             f"{name}OrderBy",
             {
-                "field": input_field(nn(enum(f"{name}SortField", keys)), "field"),
+                "field": input_field(nn(self.field_enum(entity)), "field"),
                 "direction": input_field(Direction, "direction", default="asc"),
                 "nulls": input_field(Nulls, "nulls"),
             },
@@ -455,6 +497,12 @@ class SchemaBuilder:
     # -- mutations -------------------------------------------------------------------------
 
     def input_type(self, entity: CompiledEntity, suffix: str):
+        """``{Entity}Input`` / ``{Entity}Patch``: the writable fields, all optional (the
+        service reports what is required); both types hold the same field objects."""
+        if entity.key in self.inputs:
+            return GraphQLInputObjectType(
+                f"{type_name(entity.key)}{suffix}", self.inputs[entity.key]
+            )
         attrs = {}
         for field in entity.fields.values():
             if field.type.computed or field.options.get("read_only"):
@@ -472,6 +520,7 @@ class SchemaBuilder:
             else:
                 kind = SCALARS[gql]
             attrs[camel(field.key)] = input_field(kind, field.key)
+        self.inputs[entity.key] = attrs
         return GraphQLInputObjectType(f"{type_name(entity.key)}{suffix}", attrs)
 
     def mutations(self, entity: CompiledEntity) -> dict:
