@@ -54,6 +54,8 @@ class Page:
     end_cursor: str | None
     total: int | None = None
     cursors: list[str] = field(default_factory=list)  # each row's own cursor
+    has_previous: bool = False
+    start_cursor: str | None = None
 
 
 @dataclass
@@ -93,6 +95,7 @@ class QueryCompiler:
         # order whose hops select enough targets, as run_query decides by sampling.
         self.hop_style = "join"
         self.hops: list[tuple[str, list]] = []  # (condition over t, params) as compiled
+        self.default_direction = "asc"  # of the id, when nothing else sorts ("desc": backwards)
 
     # -- fields --------------------------------------------------------------------------
 
@@ -344,7 +347,7 @@ class QueryCompiler:
             columns.append((column, sort))
         # The id breaks ties in the first key's direction, so an index on (field, id) read
         # forwards or backwards yields the whole order.
-        id_direction = sorts[0].direction if sorts else "asc"
+        id_direction = sorts[0].direction if sorts else self.default_direction
         columns.append(
             (
                 SqlField("r.id", "bigint"),

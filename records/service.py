@@ -64,29 +64,54 @@ class RecordService:
         *,
         filter_tree: dict | None = None,
         order_by: list[dict] | None = None,
-        first: int = 50,
+        first: int | None = None,
         after: str | None = None,
         search: str | None = None,
         with_total: bool = False,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Page:
         """One page of live records matching the filter, in one SQL statement (two with the
-        total); ``rows`` are RecordViews."""
+        total); ``rows`` are RecordViews. Forwards with ``first`` (default 50) rows ``after``
+        a cursor, or backwards with the ``last`` rows ``before`` one (still in sort order)."""
+        backwards = last is not None or before is not None
+        if backwards and (first is not None or after is not None):
+            raise QueryError("page forwards (first, after) or backwards (last, before)", "last")
         with tenant_context(self.tenant, user=self.user):
             config = self._config()
             entity = self._entity(entity_key, config)
             self.permissions.check_readable(config, entity)
             compiler = QueryCompiler(config, entity, guard=self.permissions.guard(config))
             sorts = [self._sort(item, index) for index, item in enumerate(order_by or [])]
+            if backwards:
+                # The same keyset walked the other way: every key reversed, empty values too.
+                sorts = [
+                    Sort(
+                        sort.field,
+                        "desc" if sort.direction == "asc" else "asc",
+                        "last" if sort.nulls == "first" else "first",
+                    )
+                    for sort in sorts
+                ]
+                compiler.default_direction = "desc"
             page = run_query(
                 compiler,
                 filter_tree=filter_tree,
                 sorts=sorts,
-                first=first,
-                after=after,
+                first=size if (size := last if backwards else first) is not None else 50,
+                after=before if backwards else after,
                 search=search,
                 with_total=with_total,
                 scope=self.permissions.read_scope(config, entity),
             )
+            if backwards:
+                page.has_previous, page.has_next = page.has_next, before is not None
+                page.rows.reverse()
+                page.cursors.reverse()
+                page.end_cursor = page.cursors[-1] if page.cursors else None
+            else:
+                page.has_previous = after is not None
+            page.start_cursor = page.cursors[0] if page.cursors else None
             hidden = self._hidden(config, entity)
             page.rows = [view_of(entity, row, hidden) for row in page.rows]
             return page

@@ -136,7 +136,12 @@ Member = GraphQLObjectType(
 )
 PageInfo = GraphQLObjectType(
     "PageInfo",
-    {"hasNextPage": GraphQLField(nn(GraphQLBoolean)), "endCursor": GraphQLField(GraphQLString)},
+    {
+        "hasNextPage": GraphQLField(nn(GraphQLBoolean)),
+        "hasPreviousPage": GraphQLField(nn(GraphQLBoolean)),
+        "startCursor": GraphQLField(GraphQLString),
+        "endCursor": GraphQLField(GraphQLString),
+    },
 )
 FieldError = GraphQLObjectType(
     "FieldError",
@@ -332,8 +337,10 @@ class SchemaBuilder:
                     "filter": arg(self.filter_type(entity), "filter"),
                     "orderBy": arg(list_of(self.order_type(entity)), "order_by"),
                     "search": arg(GraphQLString, "search"),
-                    "first": arg(GraphQLInt, "first", 50),
+                    "first": arg(GraphQLInt, "first", description="default 50"),
                     "after": arg(GraphQLString, "after"),
+                    "last": arg(GraphQLInt, "last"),
+                    "before": arg(GraphQLString, "before"),
                 },
                 resolve=resolvers.page(entity.key),
             ),

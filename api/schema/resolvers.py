@@ -142,7 +142,7 @@ def page(entity_key: str):
     def resolve(root, info, **args):
         context = crm(info)
         order_by, search, after = args.get("order_by"), args.get("search"), args.get("after")
-        first = args.get("first", 50)
+        first, last, before = args.get("first"), args.get("last"), args.get("before")
         order = [
             {
                 "field": input_value(item["field"]),
@@ -166,6 +166,8 @@ def page(entity_key: str):
                 order_by=order,
                 first=first,
                 after=after,
+                last=last,
+                before=before,
                 search=search,
                 with_total=wants_total,
             )
@@ -174,7 +176,12 @@ def page(entity_key: str):
         context.loader.prime_lookups(entity_key, result.rows)
         context.loader.prime_parents(entity_key, [row.id for row in result.rows])
         return connection(
-            result.rows, result.cursors, result.has_next, result.end_cursor, result.total
+            result.rows,
+            result.cursors,
+            result.has_next,
+            result.end_cursor,
+            result.total,
+            result.has_previous,
         )
 
     return resolve

@@ -52,12 +52,17 @@ def type_name(key: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in key.split("_"))
 
 
-def connection(rows, cursors, has_next: bool, end_cursor, total) -> dict:
+def connection(rows, cursors, has_next: bool, end_cursor, total, has_previous=False) -> dict:
     return {
         "edges": [
             {"node": row, "cursor": cursor} for row, cursor in zip(rows, cursors, strict=True)
         ],
-        "pageInfo": {"hasNextPage": has_next, "endCursor": end_cursor},
+        "pageInfo": {
+            "hasNextPage": has_next,
+            "hasPreviousPage": has_previous,
+            "startCursor": cursors[0] if cursors else None,
+            "endCursor": end_cursor,
+        },
         "totalCount": total,
     }
 

@@ -216,7 +216,7 @@ def test_the_sdl_command_prints_each_version(crm_api):
     call_command("graphql_schema", "--tenant", "gql", stdout=out)
     sdl = out.getvalue()
     assert "type Opportunity {" in sdl
-    assert "opportunities(filter: OpportunityFilter" in sdl
+    assert "filter: OpportunityFilter" in sdl
     assert "createOpportunity(input: OpportunityInput!): OpportunityPayload!" in sdl
     with pytest.raises(CommandError, match="version_unknown"):
         call_command("graphql_schema", "--tenant", "gql", "--version", "9")
@@ -487,3 +487,20 @@ def test_system_fields_and_the_web_session(crm_api, client):
     page = client.get(URL, HTTP_ACCEPT="text/html")
     assert page.status_code == 200
     assert b"graphiql" in page.content.lower()
+
+
+def test_backward_pages_with_last_and_before(crm_api):
+    query = """
+    query($before: String) {
+      opportunities(last: 2, before: $before, orderBy: [{field: CLOSE_DATE}]) {
+        pageInfo { hasPreviousPage hasNextPage startCursor }
+        edges { node { name } }
+      }
+    }"""
+    last = data(crm_api.post(query))["opportunities"]
+    assert [e["node"]["name"] for e in last["edges"]] == ["Deal 3", "Deal 4"]
+    assert last["pageInfo"]["hasPreviousPage"] is True
+    earlier = data(crm_api.post(query, {"before": last["pageInfo"]["startCursor"]}))
+    assert [e["node"]["name"] for e in earlier["opportunities"]["edges"]] == ["Deal 1", "Deal 2"]
+    both = crm_api.post("{ opportunities(first: 1, last: 1) { totalCount } }").json()
+    assert both["errors"][0]["extensions"]["code"] == "invalid_query"

@@ -357,3 +357,31 @@ def test_is_me_finds_the_records_a_user_field_gives_to_the_user_who_asks(shop):
     assert [row.values["name"] for row in others.rows] == ["Nobody's"]
     with pytest.raises(RecordError, match="is_me takes true or false"):
         shop.query("company", filter_tree={"field": "account_manager", "op": "is_me", "value": 1})
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        [],
+        [{"field": "employees", "direction": "desc"}],
+        [{"field": "tier"}, {"field": "founded", "direction": "desc", "nulls": "last"}],
+    ],
+)
+def test_pages_walk_backwards_with_last_and_before(shop, companies, order):
+    forward = names(query(shop, order_by=order, first=10))
+    walked, before = [], None
+    while True:
+        page = shop.query("company", order_by=order, last=1, before=before)
+        walked = names(page) + walked
+        if not page.has_previous:
+            break
+        before = page.start_cursor
+    assert walked == forward
+    # A cursor from a forward page serves as "before".
+    second = shop.query("company", order_by=order, first=2)
+    back = shop.query("company", order_by=order, last=5, before=second.end_cursor)
+    assert names(back) == forward[:1]
+    with pytest.raises(RecordError, match="page forwards"):
+        shop.query("company", first=2, last=2)
+    with pytest.raises(RecordError, match="last must be between|first must be between"):
+        shop.query("company", last=0)
