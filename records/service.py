@@ -297,7 +297,6 @@ class RecordService:
     def assign(self, entity_key: str, record_id: int, *, owner=None, team=None) -> RecordView:
         """Hand a record to another owner (a member) and/or team (a key; "" for none); needs
         update rights on it. Audited like a field change."""
-        from tenants.models import Membership
 
         with tenant_context(self.tenant, user=self.user, savepoint=True):
             config = self._config()
@@ -306,14 +305,9 @@ class RecordService:
             self.permissions.check_record(config, entity, record.pk, "update")
             before = {"owner": record.owner_id, "team": record.team_id}
             if owner is not None:
-                owner_id = getattr(owner, "pk", owner)
-                if not Membership.objects.filter(user_id=owner_id, is_active=True).exists():
-                    raise RecordError(
-                        RecordErrorCode.INVALID,
-                        "Records belong to members of the tenant.",
-                        [FieldError("owner", "not_a_member", f"user {owner_id} is not a member")],
-                    )
-                record.owner_id = owner_id
+                record.owner_id = self._member_id(
+                    owner, "owner", "Records belong to members of the tenant."
+                )
             if team is not None:
                 record.team = self._team(team) if team else None
             after = {"owner": record.owner_id, "team": record.team_id}
@@ -382,7 +376,6 @@ class RecordService:
             return changed
 
     def _share_target(self, user, team):
-        from tenants.models import Membership
 
         if (user is None) == (team is None):
             raise RecordError(
@@ -391,15 +384,25 @@ class RecordService:
                 [FieldError(None, "share_target", "name exactly one of user and team")],
             )
         if user is not None:
-            user_id = getattr(user, "pk", user)
-            if not Membership.objects.filter(user_id=user_id, is_active=True).exists():
-                raise RecordError(
-                    RecordErrorCode.INVALID,
-                    "Records are shared with members of the tenant.",
-                    [FieldError("user", "not_a_member", f"user {user_id} is not a member")],
-                )
-            return user_id, None
+            return self._member_id(
+                user, "user", "Records are shared with members of the tenant."
+            ), None
         return None, self._team(team)
+
+    @staticmethod
+    def _member_id(user, field: str, message: str) -> int:
+        """The id of an active member of the tenant (a User or an id), or an error naming
+        ``field``."""
+        from tenants.models import Membership
+
+        user_id = getattr(user, "pk", user)
+        if not Membership.objects.filter(user_id=user_id, is_active=True).exists():
+            raise RecordError(
+                RecordErrorCode.INVALID,
+                message,
+                [FieldError(field, "not_a_member", f"user {user_id} is not a member")],
+            )
+        return user_id
 
     def _team(self, key):
         if key is None:
