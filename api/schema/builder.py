@@ -273,7 +273,10 @@ class SchemaBuilder:
             reverse = {
                 camel(key): GraphQLField(
                     nn(self.connections[child.key]),
-                    args={"first": arg(GraphQLInt, "first", 20)},
+                    args={
+                        "first": arg(GraphQLInt, "first", 20),
+                        "after": arg(GraphQLString, "after"),
+                    },
                     resolve=resolvers.reverse(child.key, via),
                     description=f"The {child.plural_key} whose {via} is this {entity.key}.",
                 )

@@ -346,7 +346,7 @@ def upsert(entity_key: str):
 
 def reverse(child_key: str, via: str):
     """A parent's children (``Account.opportunities``): loaded for every parent of the page at
-    once, then cut to ``first`` per parent."""
+    once, then cut to ``first`` per parent, after the cursor ``after`` if given."""
 
     def resolve(row, info, **args):
         first = args.get("first", 20)
@@ -355,6 +355,11 @@ def reverse(child_key: str, via: str):
                 "first must be between 1 and 500", extensions={"code": "invalid_query"}
             )
         children = crm(info).loader.children(child_key, via, row.id)
-        return first_children(children, first)
+        try:
+            return first_children(children, first, args.get("after"))
+        except ValueError as error:
+            raise GraphQLError(
+                "after: invalid cursor", extensions={"code": "invalid_query"}
+            ) from error
 
     return resolve

@@ -67,13 +67,20 @@ def connection(rows, cursors, has_next: bool, end_cursor, total, has_previous=Fa
     }
 
 
-def first_children(rows, first: int) -> dict:
-    """A parent's children already loaded, as a connection of the first ``first`` by id."""
-    shown = rows[:first]
+def first_children(rows, first: int, after: str | None = None) -> dict:
+    """A parent's children already loaded (in id order), as a connection of the first
+    ``first`` after the cursor ``after`` (a child's id)."""
+    start = 0
+    if after is not None:
+        if not str(after).isdigit():
+            raise ValueError("invalid cursor")
+        start = next((i for i, row in enumerate(rows) if row.id > int(after)), len(rows))
+    shown = rows[start : start + first]
     return connection(
         shown,
         [str(row.id) for row in shown],
-        len(rows) > first,
+        len(rows) > start + first,
         str(shown[-1].id) if shown else None,
         len(rows),
+        start > 0,
     )

@@ -428,7 +428,19 @@ def test_reverse_relations_are_connections_without_n_plus_1(crm_api):
 
     sdl = str(schemas.get(crm_api.tenant.pk, active_config(crm_api.tenant)))
     # Account.contacts (contact.account) and Contact.contacts (contact.reports_to)
-    assert sdl.count("contacts(first: Int = 20): ContactConnection!") == 2
+    assert sdl.count("contacts(first: Int = 20, after: String): ContactConnection!") == 2
+    # The next children of one parent, by cursor.
+    more = """
+    query($after: String) { accounts(filter: {name: {eq: "Acme"}}) { edges { node {
+      opportunities(first: 2, after: $after) { pageInfo { hasPreviousPage hasNextPage endCursor }
+        edges { node { name } } } } } } }"""
+    page = data(crm_api.post(more))["accounts"]["edges"][0]["node"]["opportunities"]
+    rest = data(crm_api.post(more, {"after": page["pageInfo"]["endCursor"]}))
+    rest = rest["accounts"]["edges"][0]["node"]["opportunities"]
+    assert [e["node"]["name"] for e in rest["edges"]] == ["Deal 4"]
+    assert (rest["pageInfo"]["hasPreviousPage"], rest["pageInfo"]["hasNextPage"]) == (True, False)
+    bad = crm_api.post(more, {"after": "x"}).json()
+    assert bad["errors"][0]["extensions"]["code"] == "invalid_query"
 
 
 def test_costly_queries_and_too_many_requests_are_refused(crm_api, settings):
