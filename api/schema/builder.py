@@ -190,6 +190,8 @@ class SchemaBuilder:
         self.field_enums: dict[str, GraphQLEnumType] = {}
         self.inputs: dict[str, dict] = {}
         self.filter_fields: dict[tuple, GraphQLInputField | None] = {}
+        self.plain: dict[str, dict] = {}
+        self.plain_resolvers: dict[str, object] = {}
 
     def build(self) -> TenantSchema:
         entities = list(self.config.entities.values())
@@ -248,7 +250,16 @@ class SchemaBuilder:
             kind = Member
         else:
             kind = SCALARS[gql]
-        return out_field(kind, resolvers.value(entity.key, field.key, gql), description)
+        self.plain_keys(entity)[camel(field.key)] = (field.key, gql)
+        return out_field(kind, self.plain_resolvers[entity.key], description)
+
+    def plain_keys(self, entity: CompiledEntity) -> dict:
+        """GraphQL name -> (field key, type) of the entity's plain fields, filled as they are
+        built; read by the entity's one resolver for them."""
+        if entity.key not in self.plain:
+            self.plain[entity.key] = {}
+            self.plain_resolvers[entity.key] = resolvers.values(entity.key, self.plain[entity.key])
+        return self.plain[entity.key]
 
     def object_type(self, entity: CompiledEntity) -> GraphQLObjectType:
         name = type_name(entity.key)

@@ -46,8 +46,12 @@ def graphql_error(error: RecordError) -> GraphQLError:
 # -- fields ------------------------------------------------------------------------------------
 
 
-def value(entity_key: str, key: str, gql: str):
+def values(entity_key: str, keys: dict[str, tuple[str, str]]):
+    """The resolver of an entity's plain fields, one for all of them (a closure per field
+    cost memory in large schemas): ``keys`` maps each GraphQL name to (field key, type)."""
+
     def resolve(row, info):
+        key, gql = keys[info.field_name]
         if key not in row.values and key in crm(info).hidden(entity_key):
             raise graphql_error(denied(f"You may not read {entity_key}.{key}."))
         return output_value(gql, row.values.get(key))
