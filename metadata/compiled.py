@@ -76,6 +76,13 @@ class CompiledConfig:
     def entity(self, key: str) -> CompiledEntity:
         return self.entities[key]
 
+    def grants(self, roles, permission: str) -> bool:
+        """Whether any of ``roles`` (keys) has the special permission (export, import,
+        mass_update, configure, view_audit); a role the configuration lacks grants nothing."""
+        return any(
+            permission in (self.roles.get(role) or {}).get("permissions", []) for role in roles
+        )
+
 
 def compile_entity(entity: dict) -> CompiledEntity:
     fields = {

@@ -138,7 +138,7 @@ def check_configure(tenant, user) -> None:
             .values_list("roles", flat=True)
             .first()
         ) or []
-    if not any("configure" in config.roles.get(role, {}).get("permissions", []) for role in held):
+    if not config.grants(held, "configure"):
         raise ConfigError(
             ConfigErrorCode.CONFIGURE_DENIED,
             f"{getattr(user, 'email', user)} may not change the configuration of {tenant.slug}: "

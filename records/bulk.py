@@ -179,7 +179,7 @@ class BulkWriter:
                     updated_at=now,
                 )
                 record.data = service._complete(config, entity, record, data, errors, live)
-                record.shared_by_rules = matching_sharing_rules(config, entity, record.data)
+                record.shared_by_rules = matching_sharing_rules(config, entity, record)
                 prepared.append((start + offset, record))
             except RecordError as error:
                 failures.append(

@@ -53,6 +53,7 @@ class EntityAccess:
     create: bool = False
     scopes: dict[str, set[str]] = field(default_factory=dict)  # action -> scopes (no "none")
     fields: dict[str, str] = field(default_factory=dict)  # field key -> widest access
+    hidden: frozenset[str] = frozenset()  # the entity's fields the user may not see
 
     def field_access(self, key: str) -> str:
         if not self.grants:
@@ -184,15 +185,16 @@ class Permissions:
     def access(self, config, entity) -> EntityAccess:
         key = (config.version, entity.key)
         if key not in self._access:
-            self._access[key] = entity_access(config, self.principal.roles, entity.key)
+            access = entity_access(config, self.principal.roles, entity.key)
+            access.hidden = frozenset(
+                k for k in entity.fields if access.field_access(k) == "hidden"
+            )
+            self._access[key] = access
         return self._access[key]
 
     def has(self, config, permission: str) -> bool:
         """A special permission (export, import, mass_update, configure, view_audit)."""
-        return any(
-            permission in (config.roles.get(role) or {}).get("permissions", [])
-            for role in self.principal.roles
-        )
+        return config.grants(self.principal.roles, permission)
 
     # -- records --------------------------------------------------------------------------
 
@@ -294,26 +296,31 @@ class Permissions:
     def check_record(self, config, entity, record_id: int, action: str) -> None:
         """Raise not_found when the user may not read the record, permission_denied when they
         may read but not ``action`` it."""
-        for step in ("read", action) if action != "read" else ("read",):
-            sql, params = self.scope_sql(config, entity, step)
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"SELECT EXISTS (SELECT 1 FROM records_record r WHERE r.id = %s AND ({sql}))",
-                    [record_id, *params],
-                )
-                allowed = cursor.fetchone()[0]
-            if not allowed and step == "read":
-                raise RecordError(
-                    RecordErrorCode.NOT_FOUND, f"There is no {entity.key} {record_id}."
-                )
-            if not allowed:
-                raise denied(f"You may not {action} this {entity.key}.")
+        read_sql, read_params = self.scope_sql(config, entity, "read")
+        action_sql, action_params = (
+            self._action_sql(config, entity, self.access(config, entity), action, "r")
+            if action != "read"
+            else ("TRUE", [])
+        )
+        with connection.cursor() as cursor:  # one round trip for both answers
+            cursor.execute(
+                f"SELECT ({read_sql}), ({action_sql}) FROM records_record r WHERE r.id = %s",
+                [*read_params, *action_params, record_id],
+            )
+            row = cursor.fetchone()
+        if row is None or not row[0]:
+            raise RecordError(RecordErrorCode.NOT_FOUND, f"There is no {entity.key} {record_id}.")
+        if not row[1]:
+            raise denied(f"You may not {action} this {entity.key}.")
 
     # -- fields ---------------------------------------------------------------------------
 
+    def hidden_fields(self, config, entity) -> frozenset[str]:
+        """The fields the user may not see (computed with the entity's access, once)."""
+        return self.access(config, entity).hidden
+
     def visible_fields(self, config, entity) -> set[str]:
-        access = self.access(config, entity)
-        return {key for key in entity.fields if access.field_access(key) != "hidden"}
+        return set(entity.fields) - self.hidden_fields(config, entity)
 
     def field_access(self, config, entity, key: str) -> str:
         return self.access(config, entity).field_access(key)
@@ -326,8 +333,8 @@ class UserGuard:
     permissions: Permissions
     config: object
 
-    def hidden(self, entity) -> set[str]:
-        return set(entity.fields) - self.permissions.visible_fields(self.config, entity)
+    def hidden(self, entity) -> frozenset[str]:
+        return self.permissions.hidden_fields(self.config, entity)
 
     def scope(self, entity, alias: str) -> tuple[str, list]:
         return self.permissions.scope_sql(self.config, entity, "read", alias)

@@ -502,9 +502,8 @@ HOP_SAMPLE = 1000
 
 def hops_select_many(compiler: QueryCompiler, filter_tree: dict) -> bool:
     """Whether every lookup hop of the filter selects at least PROBE_SHARE of a sample of its
-    target entity's records (the first HOP_SAMPLE by id: a cheap, index-ordered read)."""
-    compiler.hops = []
-    compiler.compile_filter(filter_tree)
+    target entity's records (the first HOP_SAMPLE by id: a cheap, index-ordered read). Reads
+    the hops the compiler noted while compiling the filter."""
     if not compiler.hops:
         return False
     lookups = {

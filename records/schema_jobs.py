@@ -198,7 +198,7 @@ def _resharer(tenant_id: int, job):
     entity = config.entities.get(job.entity)
 
     def reshare(job, record) -> None:
-        matched = matching_sharing_rules(config, entity, record.data) if entity else []
+        matched = matching_sharing_rules(config, entity, record) if entity else []
         if sorted(record.shared_by_rules or []) != matched:
             Record.objects.filter(pk=record.pk).update(shared_by_rules=matched)
 

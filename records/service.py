@@ -23,7 +23,14 @@ from records.permissions import Permissions, denied
 from records.query import Page, QueryCompiler, QueryError, Sort, run_query
 from records.rollups import refresh_for_child, rollups_fed_by
 from records.sharing import matching_sharing_rules
-from records.values import cel_record, evaluate, from_cel, normalize_input, reads_of
+from records.values import (
+    cel_record,
+    evaluate,
+    from_cel,
+    normalize_input,
+    reads_of,
+    system_values,
+)
 from tenants.context import tenant_context
 
 
@@ -215,7 +222,7 @@ class RecordService:
             data = self._complete(config, entity, record, data, errors)
             issue_autonumbers(self.tenant, entity, [data], now)
             record.data = data
-            record.shared_by_rules = matching_sharing_rules(config, entity, data)
+            record.shared_by_rules = matching_sharing_rules(config, entity, record)
             record.save()
             self._write_side_tables(entity, record, data, previous={})
             self._audit(entity, record, "create", {}, data)
@@ -251,7 +258,7 @@ class RecordService:
             if data == previous:
                 return self._view(entity, record, config)
             record.data = data
-            record.shared_by_rules = matching_sharing_rules(config, entity, data)
+            record.shared_by_rules = matching_sharing_rules(config, entity, record)
             record.version += 1
             record.updated_by = self.user
             record.updated_at = timezone.now()
@@ -313,9 +320,20 @@ class RecordService:
             after = {"owner": record.owner_id, "team": record.team_id}
             if after == before:
                 return self._view(entity, record, config)
+            # A sharing rule may read record.owner.
+            record.shared_by_rules = matching_sharing_rules(config, entity, record)
             record.version += 1
             record.updated_by, record.updated_at = self.user, timezone.now()
-            record.save(update_fields=["owner", "team", "version", "updated_by", "updated_at"])
+            record.save(
+                update_fields=[
+                    "owner",
+                    "team",
+                    "shared_by_rules",
+                    "version",
+                    "updated_by",
+                    "updated_at",
+                ]
+            )
             AuditEntry.objects.create(
                 tenant=self.tenant,
                 record_id=record.pk,
@@ -531,13 +549,7 @@ class RecordService:
         data = {key: value for key, value in data.items() if value is not None}
         if errors:
             self._raise(errors, entity)
-        system = {
-            "id": record.pk or 0,
-            "version": record.version,
-            "owner": record.owner_id or 0,
-            "created_at": record.created_at,
-            "updated_at": record.updated_at,
-        }
+        system = system_values(record)
         # One CEL view of the record, kept current as formulas fill in (later formulas and
         # the rules read earlier ones).
         programs = [entity.formulas[key] for key in entity.formula_order]
@@ -740,8 +752,8 @@ class RecordService:
                 errors=list(errors),
             )
 
-    def _hidden(self, config: CompiledConfig, entity: CompiledEntity) -> set[str]:
-        return set(entity.fields) - self.permissions.visible_fields(config, entity)
+    def _hidden(self, config: CompiledConfig, entity: CompiledEntity) -> frozenset[str]:
+        return self.permissions.hidden_fields(config, entity)
 
     def _view(self, entity: CompiledEntity, record: Record, config: CompiledConfig) -> RecordView:
         return view_of(

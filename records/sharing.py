@@ -12,20 +12,21 @@ from __future__ import annotations
 from django.utils import timezone
 
 from records.models import RecordShare
-from records.values import cel_record, evaluate, reads_of
+from records.values import cel_record, evaluate, reads_of, system_values
 
 
-def matching_sharing_rules(config, entity, data: dict, system: dict | None = None) -> list[str]:
-    """The keys of the entity's sharing rules whose condition the record meets."""
+def matching_sharing_rules(config, entity, record) -> list[str]:
+    """The keys of the entity's sharing rules whose condition the record (a Record or a bulk
+    create's NewRecord, its ``data`` complete) meets; conditions see its system fields too."""
     rules = config.sharing_rules.get(entity.key, ())
     if not rules:
         return []
     keys = reads_of(tuple(rule.program.source for rule in rules))
-    record = cel_record(entity, data, system or {}, keys)
+    seen = cel_record(entity, record.data, system_values(record), keys)
     matched = []
     for rule in rules:
         try:
-            if evaluate(rule.program, record) is True:
+            if evaluate(rule.program, seen) is True:
                 matched.append(rule.key)
         except Exception:  # noqa: BLE001, S112  (a condition over empty values shares nothing)
             continue

@@ -41,6 +41,18 @@ def normalize_input(entity: CompiledEntity, values: dict) -> tuple[dict, list[Fi
     return data, errors
 
 
+def system_values(record) -> dict:
+    """The system fields a record shows CEL (``record.owner``, ``record.id``…), from a Record
+    or a bulk create's NewRecord; 0 stands for an id not known yet."""
+    return {
+        "id": record.pk or 0,
+        "version": record.version,
+        "owner": record.owner_id or 0,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+    }
+
+
 def cel_record(
     entity: CompiledEntity, data: dict, system: dict, keys: frozenset[str] | None = None
 ) -> dict:

@@ -75,9 +75,7 @@ def set_manager(tenant, email: str, manager_email: str | None) -> Membership:
         if manager_email:
             manager = _membership(tenant, manager_email).user
             # Walk up from the new manager: meeting the user means a cycle.
-            chain = {manager.pk}
-            current = Membership.objects.filter(user=manager).values_list("manager_id", flat=True)
-            boss = current.first()
+            chain, boss = set(), manager.pk
             while boss is not None and boss not in chain:
                 chain.add(boss)
                 boss = (

@@ -96,14 +96,10 @@ class GraphContext:
         self.config = config
         self.service = RecordService(tenant, user)
         self.loader = RecordLoader(self.service, config)
-        self._hidden: dict[str, set[str]] = {}
 
-    def hidden(self, entity_key: str) -> set[str]:
-        if entity_key not in self._hidden:
-            entity = self.config.entities[entity_key]
-            visible = self.service.permissions.visible_fields(self.config, entity)
-            self._hidden[entity_key] = set(entity.fields) - visible
-        return self._hidden[entity_key]
+    def hidden(self, entity_key: str) -> frozenset[str]:
+        entity = self.config.entities[entity_key]
+        return self.service.permissions.hidden_fields(self.config, entity)
 
     def metadata(self) -> dict:
         """Entities and the fields the user may see: keys, labels, types, options, required."""

@@ -12,6 +12,7 @@ from graphql import GraphQLError
 from graphql_relay import from_global_id
 
 from api.schema.types import connection, first_children, input_value, output_value, type_name
+from metadata.fieldtypes.base import RELATIVE_DATES
 from records.errors import RecordError, RecordErrorCode
 from records.permissions import denied
 
@@ -121,25 +122,34 @@ def filter_tree(context, entity_key: str, given) -> dict | None:
 
 
 def conditions(context, entity_key: str, path: str, operators) -> list[dict]:
-    entity = context.config.entities[entity_key.split(".")[0]]
+    """Filter-tree leaves for one field's operators; ``entity_key`` owns the field named by
+    the last part of ``path`` (the target entity inside a lookup's ``match``)."""
+    entity = context.config.entities[entity_key]
+    field = entity.fields.get(path.rsplit(".", 1)[-1])
     found = []
     for op, raw in operators.items():
         if raw is None:
             continue
         if op == "match":
-            target = entity.fields[path].options["target"]
+            target = field.options["target"]
             for field_key, target_ops in raw.items():
                 if target_ops is not None:
                     found += conditions(context, target, f"{path}.{field_key}", target_ops)
             continue
-        if op not in ("is_null",) and raw is False:
-            continue  # a relative-date flag left off
-        val = True if raw is True and op not in ("is_null", "eq", "ne") else input_value(raw)
-        field = entity.fields.get(path.split(".")[-1]) if "." not in path else None
+        if raw is False and op in FLAGS:
+            continue  # a relative-date flag left off (false values of eq, is_null… count)
+        value = input_value(raw)
         if field is not None and field.options["type"] in ("lookup", "multi_lookup", "user"):
-            val = [record_id(v) for v in val] if isinstance(val, list) else record_id(val)
-        found.append({"field": path, "op": op, "value": val})
+            if op != "is_me" and not isinstance(value, bool):
+                value = (
+                    [record_id(v) for v in value] if isinstance(value, list) else record_id(value)
+                )
+        found.append({"field": path, "op": op, "value": value})
     return found
+
+
+# Relative-date operators given as true/false flags (the others take a value).
+FLAGS = frozenset(RELATIVE_DATES) - {"last_n_days", "next_n_days"}
 
 
 def page(entity_key: str):

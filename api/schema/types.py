@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import re
 from decimal import Decimal
 
@@ -27,8 +26,6 @@ def output_value(graphql_type: str, value):
 
 def input_value(value):
     """A GraphQL input value as the records service takes it (JSON-like)."""
-    if isinstance(value, enum.Enum):
-        return value.value
     if isinstance(value, dt.datetime):
         return value.isoformat()
     if isinstance(value, dt.date):

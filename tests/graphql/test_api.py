@@ -516,3 +516,23 @@ def test_backward_pages_with_last_and_before(crm_api):
     assert [e["node"]["name"] for e in earlier["opportunities"]["edges"]] == ["Deal 1", "Deal 2"]
     both = crm_api.post("{ opportunities(first: 1, last: 1) { totalCount } }").json()
     assert both["errors"][0]["extensions"]["code"] == "invalid_query"
+
+
+def test_false_values_lookup_emptiness_and_ids_inside_a_hop_filter(crm_api):
+    parent = crm_api.service.create("account", {"name": "Holding", "blacklisted": True})
+    crm_api.service.update("account", crm_api.acme.id, {"parent": parent.id})
+
+    def names(filter_text):
+        query = f"{{ accounts(filter: {filter_text}) {{ edges {{ node {{ name }} }} }} }}"
+        return sorted(e["node"]["name"] for e in data(crm_api.post(query))["accounts"]["edges"])
+
+    # eq: false is a condition, not an operator left off.
+    assert names("{blacklisted: {eq: false}}") == ["Acme", "Other"]
+    assert names("{parent: {isNull: false}}") == ["Acme"]
+    global_id = data(crm_api.post(f'{{ account(id: "{parent.id}") {{ id }} }}'))["account"]["id"]
+    hop = f'{{account: {{match: {{parent: {{eq: "{global_id}"}}}}}}}}'
+    query = f"{{ opportunities(filter: {hop}) {{ totalCount }} }}"
+    assert data(crm_api.post(query))["opportunities"]["totalCount"] == 3  # Acme's deals
+    wrong_type = crm_api.post(f'{{ opportunity(id: "{global_id}") {{ name }} }}').json()
+    assert wrong_type["errors"][0]["extensions"]["code"] == "invalid_id"
+    assert "is not the id of a Opportunity" in wrong_type["errors"][0]["message"]

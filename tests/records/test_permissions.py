@@ -656,3 +656,38 @@ def test_bulk_updates_are_all_or_nothing_within_the_scope(org):
         assert not Record.objects.filter(entity="deal", version__gt=1).exists()
     result = alice.bulk_update("deal", [rows[i] for i in sorted(mine)])
     assert len(result.updated) == 2
+
+
+def test_bad_share_and_assign_inputs_change_nothing(org):
+    admin = RecordService(org.tenant, org.admin)
+    bobs = next(i for i, d in org.deals.items() if d["owner"] == "bob")
+    with pytest.raises(RecordError) as error:
+        admin.share("deal", bobs, user=org.users["alice"], access="write")
+    assert error.value.errors[0].code == "invalid_choice"
+    with pytest.raises(RecordError) as error:
+        admin.assign("deal", bobs, team="north")
+    assert error.value.errors[0].code == "unknown_team"
+    assert bobs not in listed(org.as_user("alice", ["r_own"]))
+    assert admin.get("deal", bobs).version == 1
+
+
+def test_a_sharing_rule_may_read_the_owner_and_follows_a_reassignment(org):
+    document = copy.deepcopy(document_of(active_version(org.tenant)))
+    bob_id = org.users["bob"].pk
+    document["sharing_rules"].append(
+        {
+            "key": "bobs_deals",
+            "entity": "deal",
+            "condition": f"record.owner == {bob_id}",
+            "access": "read",
+            "roles": ["r_own"],
+        }
+    )
+    save_draft(org.tenant, document, overwrite=True)
+    publish(org.tenant)
+    admin = RecordService(org.tenant, org.admin)
+    new = admin.create("deal", {"name": "New", "company": org.company.id}, owner=org.users["bob"])
+    carol = org.as_user("carol", ["r_own"])
+    assert new.id in listed(carol)
+    admin.assign("deal", new.id, owner=org.users["eve"])
+    assert new.id not in listed(carol)

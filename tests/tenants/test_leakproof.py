@@ -28,8 +28,10 @@ def test_a_function_without_the_mark_is_reported_with_the_statements_to_run():
     )
 
 
-def test_the_runtime_role_cannot_set_the_marks_itself():
+def test_a_marked_database_needs_nothing_from_the_runtime_role():
+    """The runtime role is no superuser, yet finds the marks set: nothing to do. (That a
+    non-superuser cannot set missing marks is tested on a fresh embedded server.)"""
     with connection.cursor() as cursor:
         cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
         assert cursor.fetchone()[0] is False
-        assert leakproof.mark_if_superuser(cursor) is True  # already marked: nothing to do
+        assert leakproof.mark_if_superuser(cursor) is True
