@@ -206,6 +206,9 @@ GRAPHQL_MAX_DEPTH = int(os.environ.get("GRAPHQL_MAX_DEPTH", "8"))
 GRAPHQL_STATEMENT_TIMEOUT_MS = int(os.environ.get("GRAPHQL_STATEMENT_TIMEOUT_MS", "5000"))
 GRAPHQL_MAX_COST = int(os.environ.get("GRAPHQL_MAX_COST", "50000"))
 GRAPHQL_RATE_PER_MINUTE = int(os.environ.get("GRAPHQL_RATE_PER_MINUTE", "600"))
+# Answer the queries the configuration's types allow with one SQL statement building the JSON
+# (api/schema/compiled); "0" sends every request through the resolvers.
+GRAPHQL_COMPILED = os.environ.get("GRAPHQL_COMPILED", "1") != "0"
 
 # A shared cache (API rate limits) when CACHE_URL names Redis; per process otherwise.
 if os.environ.get("CACHE_URL"):

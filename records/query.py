@@ -360,12 +360,13 @@ class QueryCompiler:
 def encode_cursor(values: list) -> str:
     def plain(value):
         if isinstance(value, Decimal):
-            return str(value)
+            return format(value, "f")  # as PostgreSQL writes numeric, never 1E+2
         if isinstance(value, dt.datetime):
             return value.isoformat()
         return value
 
-    raw = json.dumps([plain(v) for v in values], separators=(",", ":"))
+    # The same bytes as the compiled GraphQL path writes in SQL (api/schema/compiled/sql.py).
+    raw = json.dumps([plain(v) for v in values], separators=(",", ":"), ensure_ascii=False)
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -537,7 +538,25 @@ def _paths(node) -> list:
     return []
 
 
-def run_query(
+@dataclass
+class PageStatement:
+    """One page's SQL, not yet run: ``sql`` selects the stored columns of up to ``size`` + 1
+    rows then the sort values (columns ``s0``, ``s1``…) in the page's order;
+    ``count_sql`` counts every match, when asked for."""
+
+    sql: str
+    params: list
+    size: int
+    sort_types: list[str]  # the SQL type of each sort value (cursors)
+    outer_order: str  # the page's order over the sort values' columns
+    count_sql: str | None = None
+    count_params: list = field(default_factory=list)
+
+
+PAGE_COLUMNS = "r.id, r.version, r.data, r.owner_id, r.created_at, r.updated_at, r.created_by_id"
+
+
+def page_statement(
     compiler: QueryCompiler,
     *,
     filter_tree: dict | None,
@@ -547,7 +566,8 @@ def run_query(
     search: str | None,
     with_total: bool,
     scope: tuple[str, list],
-) -> Page:
+) -> PageStatement:
+    """Compile a page (sampling lookup hops to choose how to write them, see hop_sql)."""
     if isinstance(first, bool) or not isinstance(first, int) or not 1 <= first <= MAX_PAGE:
         raise QueryError(f"first must be between 1 and {MAX_PAGE}", "first")
     where, params = base_conditions(compiler, filter_tree=filter_tree, search=search, scope=scope)
@@ -564,22 +584,37 @@ def run_query(
         where.append(f"({sql})")
         params += cursor_params
     select_sorts = ", ".join(f"{column.sql} AS s{i}" for i, (column, _) in enumerate(columns))
-    statement = (
-        f"SELECT r.id, r.version, r.data, r.owner_id, r.created_at, r.updated_at, "
-        f"r.created_by_id, "
-        f"{select_sorts} FROM records_record r WHERE {' AND '.join(where)} "
-        f"ORDER BY {order_sql(columns)} LIMIT %s"
+    statement = PageStatement(
+        sql=(
+            f"SELECT {PAGE_COLUMNS}, {select_sorts} FROM records_record r "
+            f"WHERE {' AND '.join(where)} ORDER BY {order_sql(columns)} LIMIT %s"
+        ),
+        params=[*params, first + 1],
+        size=first,
+        sort_types=[column.sql_type for column, _ in columns],
+        outer_order=", ".join(
+            f"s{i} {sort.direction.upper()} NULLS {sort.nulls.upper()}"
+            for i, (_, sort) in enumerate(columns)
+        ),
     )
+    if with_total:
+        statement.count_sql = (
+            f"SELECT count(*) FROM records_record r WHERE {' AND '.join(base_where)}"
+        )
+        statement.count_params = base_params
+    return statement
+
+
+def fetch_page(statement: PageStatement) -> Page:
+    """Run a page's statement; rows as stored columns, each with its cursor."""
     with connection.cursor() as cursor:
-        cursor.execute(statement, [*params, first + 1])
+        cursor.execute(statement.sql, statement.params)
         fetched = cursor.fetchall()
         total = None
-        if with_total:
-            cursor.execute(
-                f"SELECT count(*) FROM records_record r WHERE {' AND '.join(base_where)}",
-                base_params,
-            )
+        if statement.count_sql is not None:
+            cursor.execute(statement.count_sql, statement.count_params)
             total = cursor.fetchone()[0]
+    first = statement.size
     has_next = len(fetched) > first
     fetched = fetched[:first]
     # Django leaves jsonb undecoded on raw cursors.

@@ -20,7 +20,15 @@ from metadata.fieldtypes.computed import AUTONUMBER_TOKEN
 from records.errors import FieldError, RecordError, RecordErrorCode
 from records.models import AuditEntry, Counter, Record, Reference, UniqueValue
 from records.permissions import Permissions, denied
-from records.query import Page, QueryCompiler, QueryError, Sort, run_query
+from records.query import (
+    Page,
+    PageStatement,
+    QueryCompiler,
+    QueryError,
+    Sort,
+    fetch_page,
+    page_statement,
+)
 from records.rollups import refresh_for_child, rollups_fed_by
 from records.sharing import matching_sharing_rules
 from records.values import (
@@ -32,6 +40,18 @@ from records.values import (
     system_values,
 )
 from tenants.context import tenant_context
+
+
+@dataclass(frozen=True)
+class PagePlan:
+    """A page's statement and what reading its rows needs (RecordService.page_plan)."""
+
+    statement: PageStatement
+    config: CompiledConfig
+    entity: CompiledEntity
+    hidden: frozenset[str]
+    backwards: bool  # rows come in reverse order, to be turned around
+    cursor_given: bool  # after (forwards) or before (backwards)
 
 
 @dataclass(frozen=True)
@@ -81,6 +101,45 @@ class RecordService:
         """One page of live records matching the filter, in one SQL statement (two with the
         total); ``rows`` are RecordViews. Forwards with ``first`` (default 50) rows ``after``
         a cursor, or backwards with the ``last`` rows ``before`` one (still in sort order)."""
+        with tenant_context(self.tenant, user=self.user):
+            plan = self.page_plan(
+                entity_key,
+                filter_tree=filter_tree,
+                order_by=order_by,
+                first=first,
+                after=after,
+                search=search,
+                with_total=with_total,
+                last=last,
+                before=before,
+            )
+            page = fetch_page(plan.statement)
+            if plan.backwards:
+                page.has_previous, page.has_next = page.has_next, plan.cursor_given
+                page.rows.reverse()
+                page.cursors.reverse()
+                page.end_cursor = page.cursors[-1] if page.cursors else None
+            else:
+                page.has_previous = plan.cursor_given
+            page.start_cursor = page.cursors[0] if page.cursors else None
+            page.rows = [view_of(plan.entity, row, plan.hidden) for row in page.rows]
+            return page
+
+    def page_plan(
+        self,
+        entity_key: str,
+        *,
+        filter_tree: dict | None = None,
+        order_by: list[dict] | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        search: str | None = None,
+        with_total: bool = False,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> PagePlan:
+        """The SQL of the page ``query`` returns, with the user's permissions in it, not yet
+        run: for readers that shape the rows in SQL themselves (the compiled GraphQL path)."""
         backwards = last is not None or before is not None
         if backwards and (first is not None or after is not None):
             raise QueryError("page forwards (first, after) or backwards (last, before)", "last")
@@ -101,7 +160,7 @@ class RecordService:
                     for sort in sorts
                 ]
                 compiler.default_direction = "desc"
-            page = run_query(
+            statement = page_statement(
                 compiler,
                 filter_tree=filter_tree,
                 sorts=sorts,
@@ -111,17 +170,23 @@ class RecordService:
                 with_total=with_total,
                 scope=self.permissions.read_scope(config, entity),
             )
-            if backwards:
-                page.has_previous, page.has_next = page.has_next, before is not None
-                page.rows.reverse()
-                page.cursors.reverse()
-                page.end_cursor = page.cursors[-1] if page.cursors else None
-            else:
-                page.has_previous = after is not None
-            page.start_cursor = page.cursors[0] if page.cursors else None
-            hidden = self._hidden(config, entity)
-            page.rows = [view_of(entity, row, hidden) for row in page.rows]
-            return page
+            return PagePlan(
+                statement=statement,
+                config=config,
+                entity=entity,
+                hidden=self._hidden(config, entity),
+                backwards=backwards,
+                cursor_given=(before if backwards else after) is not None,
+            )
+
+    def read_scope(self, config: CompiledConfig, entity_key: str, alias: str) -> tuple[str, list]:
+        """SQL over ``alias`` true for the records of the entity the user may read (FALSE
+        when they may read none): for a reader following a lookup in SQL."""
+        entity = self._entity(entity_key, config)
+        return self.permissions.scope_sql(config, entity, "read", alias)
+
+    def hidden_fields(self, config: CompiledConfig, entity_key: str) -> frozenset[str]:
+        return self._hidden(config, self._entity(entity_key, config))
 
     def bulk_create(self, entity_key: str, rows: list[dict], *, batch_size: int = 1000):
         """All rows or none; see records/bulk.py."""

@@ -37,6 +37,8 @@ from graphql import (
 from graphql_relay import to_global_id
 
 from api.schema import resolvers
+from api.schema.compiled.documents import DocumentCache
+from api.schema.compiled.planner import EntityNames
 from api.schema.scalars import Date, DateTime, Decimal_, GenericScalar
 from api.schema.types import NAME, camel, output_value, type_name
 from metadata.compiled import CompiledConfig, CompiledEntity
@@ -169,10 +171,20 @@ AggregateRow = GraphQLObjectType(
 
 
 class TenantSchema:
-    """What the view, the SDL command and the impact report use of a built schema."""
+    """What the view, the SDL command and the impact report use of a built schema, with the
+    documents checked against it (the view's cache) and the names the compiled path reads."""
 
-    def __init__(self, graphql_schema: GraphQLSchema):
+    def __init__(self, graphql_schema: GraphQLSchema, config: CompiledConfig):
         self.graphql_schema = graphql_schema
+        self.config = config
+        self.documents = DocumentCache()
+        self._names = None
+
+    @property
+    def names(self) -> EntityNames:
+        if self._names is None:
+            self._names = EntityNames(self.config)
+        return self._names
 
     def __str__(self) -> str:
         return print_schema(self.graphql_schema)
@@ -211,7 +223,8 @@ class SchemaBuilder:
             GraphQLSchema(
                 query=GraphQLObjectType("Query", query),
                 mutation=GraphQLObjectType("Mutation", mutation) if mutation else None,
-            )
+            ),
+            self.config,
         )
 
     # -- output ----------------------------------------------------------------------------

@@ -152,19 +152,24 @@ def conditions(context, entity_key: str, path: str, operators) -> list[dict]:
 FLAGS = frozenset(RELATIVE_DATES) - {"last_n_days", "next_n_days"}
 
 
+def order_of(order_by) -> list[dict]:
+    """The service's sorts from a GraphQL ``orderBy``."""
+    return [
+        {
+            "field": input_value(item["field"]),
+            "direction": input_value(item.get("direction")) or "asc",
+            **({"nulls": input_value(item["nulls"])} if item.get("nulls") else {}),
+        }
+        for item in order_by or []
+    ]
+
+
 def page(entity_key: str):
     def resolve(root, info, **args):
         context = crm(info)
         order_by, search, after = args.get("order_by"), args.get("search"), args.get("after")
         first, last, before = args.get("first"), args.get("last"), args.get("before")
-        order = [
-            {
-                "field": input_value(item["field"]),
-                "direction": input_value(item.get("direction")) or "asc",
-                **({"nulls": input_value(item["nulls"])} if item.get("nulls") else {}),
-            }
-            for item in order_by or []
-        ]
+        order = order_of(order_by)
         wants_total = any(
             selection.name.value == "totalCount"
             for field_node in info.field_nodes

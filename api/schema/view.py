@@ -9,13 +9,22 @@ import graphene
 import psycopg2.extensions
 import structlog
 from django.conf import settings
-from django.db import OperationalError, connection, transaction
-from django.http import JsonResponse
+from django.db import DatabaseError, OperationalError, connection, transaction
+from django.http import HttpResponseNotAllowed, JsonResponse
 from graphene.validation import depth_limit_validator
-from graphene_django.views import GraphQLView
-from graphql import ExecutionResult, GraphQLError, parse, specified_rules
+from graphene_django.views import GraphQLView, HttpError
+from graphql import (
+    ExecutionResult,
+    GraphQLError,
+    OperationType,
+    execute,
+    get_operation_ast,
+    specified_rules,
+)
 
 from api.schema.cache import schemas
+from api.schema.compiled.answer import compiled_body
+from api.schema.compiled.documents import CheckedDocument
 from api.schema.context import GraphContext
 from api.schema.limits import query_cost, rate_exceeded
 from metadata.compiled import active_config
@@ -75,6 +84,7 @@ class TenantGraphQLView(GraphQLView):
                 [f"{settings.GRAPHQL_STATEMENT_TIMEOUT_MS}ms"],
             )
         response = super().dispatch(request, *args, **kwargs)
+        response["X-GraphQL-Execution"] = getattr(request, "graphql_execution", "resolvers")
         if transaction_aborted():
             # A statement failed (a timeout, say): PostgreSQL refuses everything after it, so
             # the request's writes are rolled back and its answer replaced by the error.
@@ -92,29 +102,91 @@ class TenantGraphQLView(GraphQLView):
             return error_response(code, message, 200 if code == "timeout" else 500)
         return response
 
-    def execute_graphql_request(self, request, data, query, variables, operation_name, *args):
-        """Refuse a query whose estimated cost is past the limit before running any of it."""
-        if query:
-            try:
-                document = parse(query)
-            except GraphQLError:
-                document = None  # graphene-django reports the syntax error itself
-            if document is not None:
-                cost = query_cost(document, variables, operation_name)
-                if cost > settings.GRAPHQL_MAX_COST:
-                    return ExecutionResult(
-                        data=None,
-                        errors=[
-                            GraphQLError(
-                                f"The query may touch {cost:,} values, more than the limit of "
-                                f"{settings.GRAPHQL_MAX_COST:,}; ask for fewer rows or fields.",
-                                extensions={"code": "too_costly"},
-                            )
-                        ],
+    def get_response(self, request, data, show_graphiql=False):
+        """The compiled path first (one SQL statement, api/schema/compiled); the resolvers
+        when it cannot answer. ``X-GraphQL-Execution`` tells which did."""
+        request.graphql_execution = "resolvers"
+        query, variables, operation_name, _ = self.get_graphql_params(request, data)
+        if query and not show_graphiql and not self.batch:
+            checked = self.checked(query)
+            if self.too_costly(checked, variables, operation_name) is None:
+                try:
+                    body = compiled_body(
+                        self.schema, request.crm, checked, variables, operation_name
                     )
-        return super().execute_graphql_request(
-            request, data, query, variables, operation_name, *args
+                except DatabaseError as error:
+                    # The transaction is aborted: dispatch answers timeout or internal_error.
+                    timeout = "statement timeout" in str(error)
+                    if not timeout:
+                        logger.exception("graphql.compiled_error")
+                    code = "timeout" if timeout else "internal_error"
+                    return json.dumps({"errors": [{"extensions": {"code": code}}]}), 200
+                if body is not None:
+                    request.graphql_execution = "compiled"
+                    return body, 200
+        return super().get_response(request, data, show_graphiql)
+
+    def checked(self, query: str) -> CheckedDocument:
+        return self.schema.documents.get(self.schema.graphql_schema, query, self.validation_rules)
+
+    @staticmethod
+    def too_costly(checked: CheckedDocument, variables, operation_name) -> ExecutionResult | None:
+        """Refuse a query whose estimated cost is past the limit before running any of it."""
+        if checked.document is None or checked.errors:
+            return None
+        cost = query_cost(checked.document, variables, operation_name)
+        if cost <= settings.GRAPHQL_MAX_COST:
+            return None
+        return ExecutionResult(
+            data=None,
+            errors=[
+                GraphQLError(
+                    f"The query may touch {cost:,} values, more than the limit of "
+                    f"{settings.GRAPHQL_MAX_COST:,}; ask for fewer rows or fields.",
+                    extensions={"code": "too_costly"},
+                )
+            ],
         )
+
+    def execute_graphql_request(
+        self, request, data, query, variables, operation_name, show_graphiql=False
+    ):
+        """graphene-django's, with the document parsed and validated once per schema."""
+        if not query:
+            return super().execute_graphql_request(
+                request, data, query, variables, operation_name, show_graphiql
+            )
+        checked = self.checked(query)
+        if checked.document is None or checked.errors:
+            return ExecutionResult(data=None, errors=checked.errors)
+        operation = get_operation_ast(checked.document, operation_name)
+        if (
+            request.method.lower() == "get"
+            and operation is not None
+            and operation.operation != OperationType.QUERY
+        ):
+            if show_graphiql:
+                return None
+            raise HttpError(
+                HttpResponseNotAllowed(
+                    ["POST"], f"Can only perform a {operation.operation.value} from a POST."
+                )
+            )
+        refused = self.too_costly(checked, variables, operation_name)
+        if refused is not None:
+            return refused
+        try:
+            return execute(
+                self.schema.graphql_schema,
+                checked.document,
+                root_value=self.get_root_value(request),
+                context_value=self.get_context(request),
+                variable_values=variables,
+                operation_name=operation_name,
+                middleware=self.get_middleware(request),
+            )
+        except Exception as error:  # noqa: BLE001  (graphene-django reports it the same way)
+            return ExecutionResult(errors=[error])
 
     @staticmethod
     def format_error(error):

@@ -117,6 +117,13 @@ class FieldType:
     def operators_for(self, field: dict) -> tuple[str, ...]:
         return self.filter_operators
 
+    def graphql_json_sql(self, stored: str, field: dict) -> str | None:
+        """SQL giving the value GraphQL returns for this field as JSON, from ``stored``, the
+        SQL of the stored jsonb value: the compiled GraphQL path builds whole responses in
+        PostgreSQL (api/schema/compiled). None when only Python can. By default the stored
+        JSON is what GraphQL returns."""
+        return stored
+
     def cel_sample(self, field: dict, variant: int) -> Any:
         """A CEL value of this type; variants 0 and 1 differ so both branches get evaluated."""
         raise NotImplementedError

@@ -107,6 +107,9 @@ class Formula(Computed):
     def to_cel(self, stored, field):
         return self._result_type(field).to_cel(stored, self._result_options(field))
 
+    def graphql_json_sql(self, stored, field):
+        return self._result_type(field).graphql_json_sql(stored, self._result_options(field))
+
     def operators_for(self, field):
         return self._result_type(field).filter_operators
 

@@ -89,6 +89,14 @@ class DateTime(FieldType):
         # Fixed width (always microseconds) so that stored values sort as text in time order.
         return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
+    def graphql_json_sql(self, stored, field):
+        # GraphQL writes Python's isoformat: +00:00, and no fraction when it is zero.
+        text = f"({stored} #>> '{{}}')"
+        return (
+            f"to_jsonb(substr({text}, 1, 19) || CASE WHEN substr({text}, 20, 7) = '.000000' "
+            f"THEN '' ELSE substr({text}, 20, 7) END || '+00:00')"
+        )
+
     def to_cel(self, stored, field):
         return dt.datetime.fromisoformat(stored.replace("Z", "+00:00"))
 
