@@ -40,7 +40,7 @@ from api.schema import resolvers
 from api.schema.compiled.documents import DocumentCache
 from api.schema.compiled.planner import EntityNames
 from api.schema.scalars import Date, DateTime, Decimal_, GenericScalar
-from api.schema.types import NAME, camel, output_value, type_name
+from api.schema.types import NAME, camel, output_value, reverse_relations, type_name
 from metadata.compiled import CompiledConfig, CompiledEntity
 from metadata.fieldtypes.base import EQUALITY, ORDERED, RELATIVE_DATES, TEXTUAL
 
@@ -247,12 +247,18 @@ class SchemaBuilder:
     def output_field(self, entity: CompiledEntity, field) -> GraphQLField:
         gql = self.graphql_type(entity, field)
         description = (field.options.get("help") or {}).get("en")
-        if gql in ("Relation", "[Relation]"):
+        if gql == "Relation":
             target = field.options["target"]
-            many = gql == "[Relation]"
-            kind = list_of(self.types[target]) if many else self.types[target]
             return out_field(
-                kind, resolvers.relation(entity.key, field.key, target, many), description
+                self.types[target], resolvers.relation(entity.key, field.key, target), description
+            )
+        if gql == "[Relation]":  # held sorted by id: a connection like reverse relations
+            target = field.options["target"]
+            return out_field(
+                nn(self.connections[target]),
+                resolvers.relations(entity.key, field.key, target),
+                description,
+                args=self.children_args(),
             )
         if gql in ("Enum", "[Enum]"):
             scalar = self.enum(entity, field) or GraphQLString
@@ -297,10 +303,7 @@ class SchemaBuilder:
             reverse = {
                 camel(key): GraphQLField(
                     nn(self.connections[child.key]),
-                    args={
-                        "first": arg(GraphQLInt, "first", 20),
-                        "after": arg(GraphQLString, "after"),
-                    },
+                    args=self.children_args(),
                     resolve=resolvers.reverse(child.key, via),
                     description=f"The {child.plural_key} whose {via} is this {entity.key}.",
                 )
@@ -312,24 +315,15 @@ class SchemaBuilder:
         self.types[entity.key] = GraphQLObjectType(name, fields, description=label)
         return self.types[entity.key]
 
+    @staticmethod
+    def children_args() -> dict:
+        return {
+            "first": arg(GraphQLInt, "first", 20),
+            "after": arg(GraphQLString, "after"),
+        }
+
     def reverse_relations(self, entity: CompiledEntity) -> dict[str, tuple]:
-        """Field key -> (child entity, lookup key) for every lookup pointing at ``entity``:
-        the child's plural key, or ``{plural}_by_{lookup}`` when one child entity has several
-        lookups to it (or the name is taken by a field)."""
-        found = [
-            (child, field.key)
-            for child in self.config.entities.values()
-            for field in child.fields.values()
-            if field.options["type"] == "lookup" and field.options["target"] == entity.key
-        ]
-        names: dict[str, tuple] = {}
-        for child, via in found:
-            several = sum(1 for other, _ in found if other.key == child.key) > 1
-            name = child.plural_key
-            if several or name in entity.fields or name in names:
-                name = f"{child.plural_key}_by_{via}"
-            names[name] = (child, via)
-        return names
+        return reverse_relations(self.config, entity)
 
     def connection_type(self, entity: CompiledEntity) -> GraphQLObjectType:
         name = type_name(entity.key)

@@ -60,18 +60,30 @@ def values(entity_key: str, keys: dict[str, tuple[str, str]]):
     return resolve
 
 
-def relation(entity_key: str, key: str, target: str, many: bool):
+def readable(context, entity_key: str, key: str, row):
+    if key not in row.values and key in context.hidden(entity_key):
+        raise graphql_error(denied(f"You may not read {entity_key}.{key}."))
+    return row.values.get(key)
+
+
+def relation(entity_key: str, key: str, target: str):
     def resolve(row, info):
         context = crm(info)
-        if key not in row.values and key in context.hidden(entity_key):
-            raise graphql_error(denied(f"You may not read {entity_key}.{key}."))
-        ids = row.values.get(key)
-        if ids is None:
-            return [] if many else None
-        if many:
-            found = [context.loader.load(target, i) for i in ids]
-            return [view for view in found if view is not None]
-        return context.loader.load(target, ids)
+        pk = readable(context, entity_key, key, row)
+        return None if pk is None else context.loader.load(target, pk)
+
+    return resolve
+
+
+def relations(entity_key: str, key: str, target: str):
+    """A multi-lookup's live, readable records (held sorted by id) as a connection."""
+
+    def resolve(row, info, **args):
+        context = crm(info)
+        found = [
+            context.loader.load(target, pk) for pk in readable(context, entity_key, key, row) or []
+        ]
+        return id_page([view for view in found if view is not None], args)
 
     return resolve
 
@@ -368,17 +380,17 @@ def reverse(child_key: str, via: str):
     once, then cut to ``first`` per parent, after the cursor ``after`` if given."""
 
     def resolve(row, info, **args):
-        first = args.get("first", 20)
-        if not 1 <= first <= 500:
-            raise GraphQLError(
-                "first must be between 1 and 500", extensions={"code": "invalid_query"}
-            )
-        children = crm(info).loader.children(child_key, via, row.id)
-        try:
-            return first_children(children, first, args.get("after"))
-        except ValueError as error:
-            raise GraphQLError(
-                "after: invalid cursor", extensions={"code": "invalid_query"}
-            ) from error
+        return id_page(crm(info).loader.children(child_key, via, row.id), args)
 
     return resolve
+
+
+def id_page(rows, args) -> dict:
+    """Records in id order as a connection of ``first`` after the id ``after``."""
+    first = args.get("first", 20)
+    if not 1 <= first <= 500:
+        raise GraphQLError("first must be between 1 and 500", extensions={"code": "invalid_query"})
+    try:
+        return first_children(rows, first, args.get("after"))
+    except ValueError as error:
+        raise GraphQLError("after: invalid cursor", extensions={"code": "invalid_query"}) from error

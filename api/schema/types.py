@@ -81,3 +81,23 @@ def first_children(rows, first: int, after: str | None = None) -> dict:
         len(rows),
         start > 0,
     )
+
+
+def reverse_relations(config, entity) -> dict[str, tuple]:
+    """Field key -> (child entity, lookup key) for every lookup pointing at ``entity``:
+    the child's plural key, or ``{plural}_by_{lookup}`` when one child entity has several
+    lookups to it (or the name is taken by a field)."""
+    found = [
+        (child, field.key)
+        for child in config.entities.values()
+        for field in child.fields.values()
+        if field.options["type"] == "lookup" and field.options["target"] == entity.key
+    ]
+    names: dict[str, tuple] = {}
+    for child, via in found:
+        several = sum(1 for other, _ in found if other.key == child.key) > 1
+        name = child.plural_key
+        if several or name in entity.fields or name in names:
+            name = f"{child.plural_key}_by_{via}"
+        names[name] = (child, via)
+    return names

@@ -238,26 +238,37 @@ def test_every_graphql_example_in_the_docs_runs(crm_api):
         assert body["data"]
 
 
-def test_a_page_costs_the_same_queries_for_10_and_100_rows_with_a_lookup(crm_api):
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "resolvers"])
+def test_a_page_costs_the_same_queries_for_10_and_100_rows(crm_api, settings, compiled):
+    """With a lookup and a reverse-relation connection, on both execution paths."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    settings.GRAPHQL_COMPILED = compiled
+    accounts = crm_api.service.bulk_create(
+        "account", [{"name": f"Branch {n}", "parent": crm_api.acme.id} for n in range(100)]
+    )
     crm_api.service.bulk_create(
         "opportunity",
         [
-            {"name": f"Bulk {n}", "account": crm_api.acme.id, "stage": "proposal"}
-            for n in range(100)
+            {"name": f"Bulk {n}", "account": accounts.created[n % 100], "stage": "proposal"}
+            for n in range(200)
         ],
     )
     query = (
-        "query($n: Int) { opportunities(first: $n) { edges { node { name account { name } } } } }"
+        'query($n: Int) { accounts(first: $n, filter: {name: {startsWith: "Branch"}}) { '
+        "edges { node { name parent { name } opportunities(first: 5) { totalCount "
+        "edges { node { name } } } } } } }"
     )
     counts = []
     for size in (10, 100):
         with CaptureQueriesContext(connection) as captured:
-            rows = data(crm_api.post(query, {"n": size}))["opportunities"]["edges"]
+            response = crm_api.post(query, {"n": size})
+        rows = data(response)["accounts"]["edges"]
+        assert response["X-GraphQL-Execution"] == ("compiled" if compiled else "resolvers")
         assert len(rows) == size
-        assert all(row["node"]["account"]["name"] for row in rows)
+        assert all(row["node"]["parent"]["name"] == "Acme" for row in rows)
+        assert all(row["node"]["opportunities"]["totalCount"] == 2 for row in rows)
         counts.append(len(captured.captured_queries))
     assert counts[0] == counts[1]
 

@@ -162,6 +162,23 @@ PAGES = [
         {"with": True},
     ),
     ("query { __typename deals(first: 1) { edges { node { name } } } }", {}),
+    # multi-lookups in their order, reverse connections (one lookup to the parent)
+    (
+        "query { deals { edges { node { name relatedDeals { totalCount edges { cursor node { "
+        "name company { name } } } pageInfo { hasNextPage endCursor } } } } } }",
+        {},
+    ),
+    (
+        "query { deals { edges { node { relatedDeals(first: 1) { pageInfo { hasNextPage "
+        "hasPreviousPage startCursor endCursor } edges { node { name } } } } } } }",
+        {},
+    ),
+    (
+        "query { companies { edges { node { name deals(first: 2) { totalCount __typename "
+        "pageInfo { hasNextPage hasPreviousPage startCursor endCursor } "
+        "edges { cursor node { name company { name } } } } } } } }",
+        {},
+    ),
     # nothing matches
     (
         'query { deals(filter: {name: {eq: "nobody"}}) { totalCount edges { cursor } '
@@ -208,6 +225,28 @@ def test_walking_pages_forwards_and_backwards_gives_the_same_cursors(shop):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_children_pages_after_a_childs_id(shop):
+    query = (
+        "query($id: ID!, $after: String) { company(id: $id) { deals(first: 1, after: $after) "
+        "{ totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } "
+        "edges { cursor node { name } } } } }"
+    )
+    after, names = None, []
+    while True:
+        page = both(shop, query, {"id": str(shop.north.id), "after": after})
+        deals = page["data"]["company"]["deals"]
+        names += [edge["node"]["name"] for edge in deals["edges"]]
+        if not deals["pageInfo"]["hasNextPage"]:
+            break
+        after = deals["pageInfo"]["endCursor"]
+    assert len(names) == deals["totalCount"] == 3
+    # as the rep: her own deals of her company, none of South (which she may not read)
+    mine = both(shop, query, {"id": str(shop.north.id)}, who="rep")
+    assert mine["data"]["company"]["deals"]["totalCount"] == 3
+    assert both(shop, query, {"id": str(shop.south.id)}, who="rep")["data"]["company"] is None
+
+
+@pytest.mark.django_db(transaction=True)
 def test_one_record_by_id(shop):
     query = "query($id: ID!) { deal(id: $id) { " + DEAL_FIELDS + " company { name } } }"
     found = both(shop, query, {"id": str(shop.deals[0].id)})
@@ -243,10 +282,10 @@ def test_a_limited_user_sees_the_same_on_both_paths(shop):
 
 
 RESOLVED = [
-    # what only the resolvers answer: multi-lookups, reverse connections, mutations,
-    # introspection, bad input (each error with its code)
-    "query { deals { edges { node { name relatedDeals { name } } } } }",
-    "query { companies { edges { node { name deals { totalCount } } } } }",
+    # what only the resolvers answer: mutations, introspection, bad input (each error with
+    # its code)
+    "query { companies { edges { node { name deals(first: 0) { totalCount } } } } }",
+    'query { companies { edges { node { deals(after: "x") { totalCount } } } } }',
     'mutation { createCompany(input: {name: "Made"}) { record { name } errors { code } } }',
     "query { __schema { queryType { name } } }",
     'query { deals(filter: {amount: {gt: "x"}}) { totalCount } }',

@@ -34,7 +34,7 @@ from api.schema.compiled.sql import (
     json_object,
     literal,
 )
-from api.schema.types import camel, type_name
+from api.schema.types import camel, reverse_relations, type_name
 from metadata.compiled import CompiledEntity
 from records.errors import RecordError
 from records.sql_fields import quote_literal_key
@@ -51,6 +51,10 @@ class EntityNames:
         self.singles = {camel(e.key): e for e in config.entities.values()}
         self.fields = {
             e.key: {camel(f.key): f for f in e.fields.values()} for e in config.entities.values()
+        }
+        self.children = {
+            e.key: {camel(name): pair for name, pair in reverse_relations(config, e).items()}
+            for e in config.entities.values()
         }
 
 
@@ -231,6 +235,9 @@ class Planner:
                 if field.key in hidden:  # the resolvers answer with a permission error
                     raise Unsupported(f"{entity.key}.{field.key} is hidden from the user")
                 value = self.value(entity, alias, field, kind, nodes)
+            elif field_name in self.names.children[entity.key]:
+                child, via = self.names.children[entity.key][field_name]
+                value = self.children(alias, child, via, kind, nodes)
             else:
                 raise Unsupported(f"{kind.name}.{field_name}")
             items.append((key, value))
@@ -252,9 +259,9 @@ class Planner:
             }
             built = json_object([(k, parts[n[0].name.value]) for k, n in sub.items()])
             return Sql(f"CASE WHEN {stored} IS NULL THEN NULL ELSE {built.text} END", built.params)
-        expression = (
-            None if gql == "[Relation]" else field.type.graphql_json_sql(stored, field.options)
-        )
+        if gql == "[Relation]":
+            return self.lookups(alias, field, kind, nodes)
+        expression = field.type.graphql_json_sql(stored, field.options)
         if expression is None:
             raise Unsupported(f"{entity.key}.{field.key} needs Python")
         return Sql(expression)
@@ -284,4 +291,97 @@ class Planner:
             f"({alias}.data->>{quote_literal_key(field.key)})::bigint AND {t}.tenant_id = %s "
             f"AND {t}.entity = %s AND {t}.deleted_at IS NULL AND ({scope_sql}))",
             [*node.params, self.service.tenant.pk, target.key, *scope_params],
+        )
+
+    def target_rows(self, target: CompiledEntity, t: str) -> Sql:
+        """Conditions on ``t`` for the live records of ``target`` the user may read."""
+        try:
+            scope_sql, scope_params = self.service.read_scope(self.config, target.key, t)
+        except RecordError as error:
+            raise Unsupported(error.message) from error
+        return Sql(
+            f"{t}.tenant_id = %s AND {t}.entity = %s AND {t}.deleted_at IS NULL AND ({scope_sql})",
+            [self.service.tenant.pk, target.key, *scope_params],
+        )
+
+    def lookups(self, alias: str, field, kind, nodes) -> Sql:
+        """A multi-lookup's records (held sorted by id) as a connection, like children."""
+        target = self.config.entities[field.options["target"]]
+        held = Sql(
+            f"IN (SELECT (jsonb_array_elements_text({alias}.data->"
+            f"{quote_literal_key(field.key)}))::bigint)"
+        )
+        return self.id_connection(held, target, kind, nodes)
+
+    def children(self, alias: str, child: CompiledEntity, via: str, kind, nodes) -> Sql:
+        """``Account.opportunities(first, after)``: the records pointing at this one through
+        ``via`` (found through the references table's index on the target, as the loader's
+        "via in [parents]" filter finds them)."""
+        pointing = Sql(
+            f"IN (SELECT ref.source_id FROM records_reference ref WHERE ref.target_id = "
+            f"{alias}.id AND ref.field = %s)",
+            [via],
+        )
+        return self.id_connection(pointing, child, kind, nodes)
+
+    def id_connection(self, ids: Sql, child: CompiledEntity, kind, nodes) -> Sql:
+        """The live, readable records whose id is ``ids`` (``IN (...)``), by id, cut to
+        ``first`` after the id ``after`` as the resolvers' ``first_children`` cuts them."""
+        args = self.arguments(kind, nodes)
+        first, after = args.get("first", 20), args.get("after")
+        if not isinstance(first, int) or not 1 <= first <= 500:
+            raise Unsupported("first out of range")
+        if after is not None and not str(after).isdigit():
+            raise Unsupported("an invalid cursor")
+        c = f"c{next(self.aliases)}"
+        rows = self.target_rows(child, c)
+        conn_kind, fields = self.sub_fields(kind, nodes)
+        skipped = f"{c}.skipped"
+        shown = f"{c}.n > {skipped} AND {c}.n <= {skipped} + {first}"
+        cursors = f"(array_agg({c}.id::text ORDER BY {c}.n) FILTER (WHERE {shown}))"
+        items = []
+        for key, field_nodes in fields.items():
+            name = field_nodes[0].name.value
+            if name == "__typename":
+                items.append((key, Sql(f"to_json({literal(conn_kind.name)}::text)")))
+            elif name == "totalCount":
+                items.append((key, Sql("count(*)")))
+            elif name == "pageInfo":
+                info_kind, info_fields = self.sub_fields(conn_kind, field_nodes)
+                values = {
+                    "hasNextPage": Sql(f"count(*) > COALESCE(max({skipped}), 0) + {first}"),
+                    "hasPreviousPage": Sql(f"COALESCE(max({skipped}), 0) > 0"),
+                    "startCursor": Sql(f"to_json({cursors}[1])"),
+                    "endCursor": Sql(f"to_json({cursors}[cardinality({cursors})])"),
+                    "__typename": Sql(f"to_json({literal(info_kind.name)}::text)"),
+                }
+                items.append(
+                    (
+                        key,
+                        json_object([(k, values[n[0].name.value]) for k, n in info_fields.items()]),
+                    )
+                )
+            elif name == "edges":
+                edge_kind, edge_fields = self.sub_fields(conn_kind, field_nodes)
+                edge = []
+                for edge_key, edge_nodes in edge_fields.items():
+                    edge_name = edge_nodes[0].name.value
+                    if edge_name == "cursor":
+                        edge.append((edge_key, Sql(f"to_json({c}.id::text)")))
+                    elif edge_name == "node":
+                        node_kind, node_fields = self.sub_fields(edge_kind, edge_nodes)
+                        edge.append((edge_key, self.record(child, c, node_kind, node_fields)))
+                    else:
+                        edge.append((edge_key, Sql(f"to_json({literal(edge_kind.name)}::text)")))
+                items.append((key, json_array(json_object(edge), f"{c}.n", shown)))
+            else:
+                raise Unsupported(f"{conn_kind.name}.{name}")
+        body = json_object(items)
+        after_sql = "0" if after is None else f"count(*) FILTER (WHERE {c}.id <= %s) OVER ()"
+        after_params = [] if after is None else [int(after)]
+        return Sql(
+            f"(SELECT {body.text} FROM (SELECT {c}.*, row_number() OVER (ORDER BY {c}.id) AS n, "
+            f"{after_sql} AS skipped FROM records_record {c} WHERE {c}.id {ids.text} "
+            f"AND {rows.text}) {c} GROUP BY ())",
+            [*body.params, *after_params, *ids.params, *rows.params],
         )
