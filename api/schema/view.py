@@ -84,7 +84,6 @@ class TenantGraphQLView(GraphQLView):
                 [f"{settings.GRAPHQL_STATEMENT_TIMEOUT_MS}ms"],
             )
         response = super().dispatch(request, *args, **kwargs)
-        response["X-GraphQL-Execution"] = getattr(request, "graphql_execution", "resolvers")
         if transaction_aborted():
             # A statement failed (a timeout, say): PostgreSQL refuses everything after it, so
             # the request's writes are rolled back and its answer replaced by the error.
@@ -99,7 +98,8 @@ class TenantGraphQLView(GraphQLView):
                 if code == "timeout"
                 else "Internal error; it has been logged. Nothing was written."
             )
-            return error_response(code, message, 200 if code == "timeout" else 500)
+            response = error_response(code, message, 200 if code == "timeout" else 500)
+        response["X-GraphQL-Execution"] = getattr(request, "graphql_execution", "resolvers")
         return response
 
     def get_response(self, request, data, show_graphiql=False):
@@ -116,6 +116,7 @@ class TenantGraphQLView(GraphQLView):
                     )
                 except DatabaseError as error:
                     # The transaction is aborted: dispatch answers timeout or internal_error.
+                    request.graphql_execution = "compiled"
                     timeout = "statement timeout" in str(error)
                     if not timeout:
                         logger.exception("graphql.compiled_error")

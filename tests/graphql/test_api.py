@@ -300,7 +300,9 @@ def test_grouped_aggregates_with_buckets(crm_api):
 
 
 @pytest.mark.django_db(transaction=True)  # as in production: no transaction around requests
-def test_limits_depth_and_statement_time(crm_api, settings):
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "resolvers"])
+def test_limits_depth_and_statement_time(crm_api, settings, compiled):
+    settings.GRAPHQL_COMPILED = compiled
     deep = "{ opportunities { edges { node { account " + "{ parent " * 6 + "{ name }"
     deep += " }" * 6 + " } } } }"  # ten levels of selections
     error = crm_api.post(deep).json()["errors"][0]
@@ -316,7 +318,9 @@ def test_limits_depth_and_statement_time(crm_api, settings):
         return execute(sql, params, many, context)
 
     with db.execute_wrapper(slow_reads):
-        slow = crm_api.post("{ accounts { totalCount } }").json()
+        response = crm_api.post("{ accounts { totalCount } }")
+    slow = response.json()
+    assert response["X-GraphQL-Execution"] == ("compiled" if compiled else "resolvers")
     assert slow["errors"][0]["extensions"]["code"] == "timeout"
     assert slow["errors"][0]["message"].startswith("The query took too long and was stopped")
 

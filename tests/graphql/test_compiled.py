@@ -8,6 +8,8 @@ import json
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext, override_settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from api.schema.compiled.statements import PreparedStatements, numbered
 from api.tokens import issue_token
@@ -222,6 +224,42 @@ def test_walking_pages_forwards_and_backwards_gives_the_same_cursors(shop):
             break
         before = page["pageInfo"]["startCursor"]
     assert back == seen
+
+
+SORTABLE = ["ID", "CREATED_AT", "UPDATED_AT", "NAME", "STAGE", "AMOUNT", "PROBABILITY"]
+SORTABLE += ["WEIGHTED_AMOUNT", "CLOSE_DATE", "LAST_CONTACTED", "COMPANY"]
+SORTS = st.lists(
+    st.fixed_dictionaries(
+        {
+            "field": st.sampled_from(SORTABLE),
+            "direction": st.sampled_from(["ASC", "DESC"]),
+            "nulls": st.sampled_from(["FIRST", "LAST"]),
+        }
+    ),
+    max_size=3,
+)
+
+
+@pytest.mark.django_db(transaction=True)
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(sorts=SORTS, size=st.integers(1, 3), backwards=st.booleans())
+def test_any_sort_walks_the_same_pages_on_both_paths(shop, sorts, size, backwards):
+    """Random sorts of every SQL type: the same rows, cursors and page flags each step."""
+    direction = "last: $n, before: $c" if backwards else "first: $n, after: $c"
+    query = (
+        f"query($s: [DealOrderBy!], $n: Int, $c: String) {{ deals({direction}, orderBy: $s) "
+        "{ pageInfo { hasNextPage hasPreviousPage startCursor endCursor } "
+        "edges { cursor node { recordId } } } }"
+    )
+    cursor, seen = None, []
+    for _ in range(6):
+        page = both(shop, query, {"s": sorts, "n": size, "c": cursor})["data"]["deals"]
+        seen += [edge["node"]["recordId"] for edge in page["edges"]]
+        more = page["pageInfo"]["hasPreviousPage" if backwards else "hasNextPage"]
+        if not more:
+            break
+        cursor = page["pageInfo"]["startCursor" if backwards else "endCursor"]
+    assert sorted(seen) == sorted(deal.id for deal in shop.deals)
 
 
 @pytest.mark.django_db(transaction=True)
