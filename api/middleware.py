@@ -19,6 +19,7 @@ class ApiTokenMiddleware:
     def __call__(self, request):
         request.api_tenant = None
         request.api_token = None
+        request.api_membership = None
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
             return self.get_response(request)
@@ -41,6 +42,7 @@ class ApiTokenMiddleware:
         request.user = auth.user
         request.api_tenant = auth.tenant
         request.api_token = auth.token
+        request.api_membership = auth.membership  # read with the token: no second transaction
         # A bearer token is not a cookie a browser sends by itself: no CSRF to guard against.
         request._dont_enforce_csrf_checks = True
         return self.get_response(request)

@@ -14,12 +14,17 @@ from api.models import ApiToken
 from tenants.context import tenant_context
 from tenants.models import Membership, Tenant, User
 
+# last_used is written at most this often: a write (and its commit's flush) on every request
+# would cost more than the rest of a small query.
+LAST_USED_PRECISION = dt.timedelta(minutes=1)
+
 
 @dataclass(frozen=True)
 class Authenticated:
     tenant: Tenant
     user: User
     token: ApiToken
+    membership: Membership | None  # the user's active membership, None if no longer one
 
 
 def _hash(secret: str) -> str:
@@ -79,8 +84,12 @@ def authenticate(raw: str) -> Authenticated:
                 ApiErrorCode.TOKEN_EXPIRED,
                 f"The API token expired on {token.expires:%Y-%m-%d}; ask for a new one.",
             )
-        ApiToken.objects.filter(pk=token.pk).update(last_used=now)
-    return Authenticated(tenant=tenant, user=token.user, token=token)
+        if token.last_used is None or now - token.last_used >= LAST_USED_PRECISION:
+            ApiToken.objects.filter(pk=token.pk).update(last_used=now)
+        membership = Membership.objects.filter(
+            tenant=tenant, user=token.user, is_active=True
+        ).first()
+    return Authenticated(tenant=tenant, user=token.user, token=token, membership=membership)
 
 
 def revoke_tokens(tenant: Tenant, user: User) -> int:

@@ -1,4 +1,4 @@
-"""``python -m bench run [--quick]``: the benchmark harness (see bench/README.md)."""
+"""``python -m bench run|graphql-http [--quick]``: the benchmark harness (see bench/README.md)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,21 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "graphql-schema", help="GraphQL schema build time and memory (no database needed)"
     )
+    http = commands.add_parser(
+        "graphql-http",
+        help="the GraphQL API over HTTP (gunicorn) against a hand-written graphene-django API",
+    )
+    http.add_argument(
+        "--quick", action="store_true", help="a small dataset (3 tenants, 20,000 records)"
+    )
+    http.add_argument(
+        "--conn-max-age",
+        type=int,
+        default=60,
+        metavar="SECONDS",
+        help="the server's DATABASE_CONN_MAX_AGE (default 60, the platform's default; 0 opens "
+        "a database connection per request)",
+    )
     args = parser.parse_args(argv)
 
     # Before Django reads its settings: the benchmark has a database of its own.
@@ -48,9 +63,19 @@ def main(argv: list[str] | None = None) -> int:
         graphql_schema.run(say)
         return 0
     from bench.profiles import FULL, QUICK
-    from bench.run import run as run_benchmark
 
     profile = QUICK if args.quick else FULL
+    if args.command == "graphql-http":
+        from bench import graphql_http
+
+        try:
+            graphql_http.run(profile, conn_max_age=args.conn_max_age)
+        except graphql_http.GraphQLFailure as failure:
+            sys.stderr.write(f"graphql-http stopped: a request failed. {failure}\n")
+            return 1
+        return 0
+    from bench.run import run as run_benchmark
+
     if args.bulk_budget is not None:
         profile = dataclasses.replace(profile, bulk_budget_s=args.bulk_budget)
     run_benchmark(profile)

@@ -9,6 +9,10 @@ only after ``django.setup()``.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, connections, models
 
 from tenants.context import current_tenant_id, tenant_context
@@ -99,20 +103,54 @@ class BenchAccount(models.Model):
         return self.name
 
 
+STAGE_CHOICES = [
+    (stage, stage.replace("_", " ").capitalize())
+    for stage in (
+        "prospecting",
+        "qualification",
+        "proposal",
+        "negotiation",
+        "closed_won",
+        "closed_lost",
+    )
+]
+FORECAST_CHOICES = [
+    (value, value.replace("_", " ").capitalize())
+    for value in ("pipeline", "best_case", "commit", "omitted")
+]
+
+
 class BenchOpportunity(models.Model):
+    """The crm pack's opportunity as a hand-written model: its required fields, choices, ranges
+    and the ``won_needs_amount`` rule, so ``full_clean`` checks what the platform checks."""
+
     id = models.BigAutoField(primary_key=True)
     tenant = models.ForeignKey(
         "tenants.Tenant", on_delete=models.DO_NOTHING, default=current_tenant_id, related_name="+"
     )
     name = models.CharField(max_length=255)
     account = models.ForeignKey(BenchAccount, on_delete=models.DO_NOTHING, related_name="+")
-    stage = models.CharField(max_length=32, default="prospecting")
-    amount = models.DecimalField(max_digits=16, decimal_places=2, null=True)
-    probability = models.DecimalField(max_digits=5, decimal_places=2, null=True)
-    weighted_amount = models.DecimalField(max_digits=18, decimal_places=2, null=True)
-    close_date = models.DateField(null=True)
-    forecast_category = models.CharField(max_length=32, null=True)
-    owner_id = models.BigIntegerField(null=True)
+    stage = models.CharField(max_length=32, default="prospecting", choices=STAGE_CHOICES)
+    amount = models.DecimalField(
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+    )
+    probability = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+    )
+    weighted_amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    close_date = models.DateField(null=True, blank=True)
+    forecast_category = models.CharField(
+        max_length=32, null=True, blank=True, choices=FORECAST_CHOICES
+    )
+    owner_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -123,6 +161,20 @@ class BenchOpportunity(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.stage == "closed_won" and not (self.amount and self.amount > 0):
+            raise ValidationError(
+                {
+                    "amount": ValidationError(
+                        "A won opportunity needs an amount", code="won_needs_amount"
+                    )
+                }
+            )
+        if self.amount is not None and self.probability is not None:
+            self.weighted_amount = (self.amount * self.probability / 100).quantize(Decimal("0.01"))
+        else:
+            self.weighted_amount = None
 
 
 def ensure_tables() -> None:

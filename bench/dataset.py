@@ -35,7 +35,7 @@ META_DDL = "CREATE TABLE IF NOT EXISTS bench_dataset (slug text PRIMARY KEY, sig
 
 ACCOUNTS_SQL = """
 INSERT INTO records_record (tenant_id, entity, data, version, owner_id, created_by_id,
-    updated_by_id, created_at, updated_at)
+    updated_by_id, created_at, updated_at, shared_by_rules)
 SELECT crm_current_tenant(), 'account', jsonb_strip_nulls(jsonb_build_object(
     'name', (ARRAY['Acme', 'Globex', 'Initech', 'Umbrella', 'Stark', 'Wayne', 'Hooli',
                    'Soylent', 'Tyrell', 'Cyberdyne', 'Vandelay', 'Wonka'])[1 + n %% 12]
@@ -53,7 +53,8 @@ SELECT crm_current_tenant(), 'account', jsonb_strip_nulls(jsonb_build_object(
         'amount', (round(r5 * 500) * 1000)::numeric(18, 2)::text, 'currency', 'CNY') END,
     'blacklisted', r6 < 0.02,
     'open_opportunities', 0)),
-    1, %(user)s, %(user)s, %(user)s, created, least(now(), created + r1 * interval '90 days')
+    1, %(user)s, %(user)s, %(user)s, created, least(now(), created + r1 * interval '90 days'),
+    '{}'
 FROM (SELECT n, random() AS r1, random() AS r2, random() AS r3, random() AS r4,
              random() AS r5, random() AS r6, now() - random() * interval '4 years' AS created
       FROM generate_series(1, %(count)s) AS n) AS g
@@ -100,7 +101,7 @@ WITH accounts AS (
     FROM s
 )
 INSERT INTO records_record (tenant_id, entity, data, version, owner_id, created_by_id,
-    updated_by_id, created_at, updated_at)
+    updated_by_id, created_at, updated_at, shared_by_rules)
 SELECT crm_current_tenant(), 'opportunity', jsonb_strip_nulls(jsonb_build_object(
     'name', (ARRAY['ERP rollout', 'CRM licences', 'Support renewal', 'Hardware refresh',
                    'Consulting project', 'Cloud migration', 'Training package',
@@ -113,7 +114,8 @@ SELECT crm_current_tenant(), 'opportunity', jsonb_strip_nulls(jsonb_build_object
     'weighted_amount', round(amount * probability / 100, 2)::numeric(16, 2)::text,
     'close_date', to_char(close_date, 'YYYY-MM-DD'),
     'forecast_category', forecast_category)),
-    1, %(user)s, %(user)s, %(user)s, created, least(now(), created + r_date * interval '60 days')
+    1, %(user)s, %(user)s, %(user)s, created, least(now(), created + r_date * interval '60 days'),
+    '{}'
 FROM v ORDER BY n
 """
 

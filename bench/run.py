@@ -59,10 +59,9 @@ def platform_commit() -> str | None:
     return (head + ("+dirty" if dirty else "")) or None
 
 
-def run(profile: Profile) -> list[dict]:
-    say = report.say
-    started = time.perf_counter()
-    say(f"mode {profile.mode}, database {connection.settings_dict['NAME']}")
+def prepare(profile: Profile, say) -> tuple[Bench, dict[str, str]]:
+    """Migrate, generate the dataset the profile lacks, sync the platform's field indexes and
+    analyze: the read tenant's Bench and its platform index statements (name -> statement)."""
     call_command("migrate", verbosity=0)
     dataset.ensure_meta_table()
     baseline.ensure_tables()
@@ -74,6 +73,15 @@ def run(profile: Profile) -> list[dict]:
     bulk.cleanup(bench, say)  # leftovers of an interrupted run
     platform_indexes = ensure_platform_indexes(tenants, say)
     vacuum_analyze()
+    return bench, platform_indexes
+
+
+def run(profile: Profile) -> list[dict]:
+    say = report.say
+    started = time.perf_counter()
+    say(f"mode {profile.mode}, database {connection.settings_dict['NAME']}")
+    bench, platform_indexes = prepare(profile, say)
+    user = bench.user
     problems = checks.check_stored_form(bench.tenant, user)
     for problem in problems[:5]:
         say(f"STORED FORM DIFFERS: {problem}")

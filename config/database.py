@@ -68,7 +68,7 @@ def database_settings(env: os._Environ | dict, var_dir: Path) -> dict:
     for alias in (owner, app):
         if name_override:
             alias["NAME"] = name_override
-        alias["CONN_MAX_AGE"] = int(env.get("DATABASE_CONN_MAX_AGE", "0"))
+        alias["CONN_MAX_AGE"] = int(env.get("DATABASE_CONN_MAX_AGE", "60"))
         alias["CONN_HEALTH_CHECKS"] = True
         alias.setdefault("OPTIONS", {})["connect_timeout"] = 5
         alias["EMBEDDED"] = embedded

@@ -168,10 +168,13 @@ class Permissions:
     """The user's permissions in one tenant, resolved once per service (a request or a task)
     and per configuration version."""
 
-    def __init__(self, tenant, user):
+    def __init__(self, tenant, user, *, roles: list[str] | None = None):
+        """``roles``: the user's roles when the caller has just read their membership."""
         self.tenant = tenant
         self.user = user
         self._principal: Principal | None = None
+        if roles is not None and user is not None:
+            self._principal = Principal(getattr(user, "pk", user), tuple(roles))
         self._access: dict[tuple[int, str], EntityAccess] = {}
 
     # -- who ------------------------------------------------------------------------------

@@ -70,10 +70,20 @@ class RecordView:
 
 
 class RecordService:
-    def __init__(self, tenant, user=None, *, permissions: Permissions | None = None):
+    def __init__(
+        self,
+        tenant,
+        user=None,
+        *,
+        permissions: Permissions | None = None,
+        config: CompiledConfig | None = None,
+    ):
+        """``config``: the version to work with, when the caller holds one (a GraphQL request
+        built its schema from it); otherwise the active version, read on each call."""
         self.tenant = tenant
         self.user = user
         self.permissions = permissions or Permissions(tenant, user)
+        self.config = config
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -532,6 +542,8 @@ class RecordService:
     # -- the steps -------------------------------------------------------------------------
 
     def _config(self) -> CompiledConfig:
+        if self.config is not None:
+            return self.config
         config = active_config(self.tenant)
         if config is None:
             raise RecordError(

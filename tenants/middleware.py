@@ -49,7 +49,10 @@ class TenantMiddleware:
             )
         user = request.user if request.user.is_authenticated else None
         if user is not None:
-            membership = membership_in(tenant, user)
+            if source == "token":
+                membership = request.api_membership  # read with the token (api/middleware.py)
+            else:
+                membership = membership_in(tenant, user)
             if membership is None:
                 if source == "token":
                     return error_response(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from metadata.compiled import CompiledConfig
 from records.errors import RecordError
+from records.permissions import Permissions
 from records.service import RecordService, RecordView
 
 
@@ -90,11 +91,14 @@ class RecordLoader:
 
 
 class GraphContext:
-    def __init__(self, tenant, user, config: CompiledConfig):
+    def __init__(self, tenant, user, config: CompiledConfig, roles: list[str] | None = None):
         self.tenant = tenant
         self.user = user
         self.config = config
-        self.service = RecordService(tenant, user)
+        # The schema's version for every call, and the roles the request's membership holds.
+        self.service = RecordService(
+            tenant, user, config=config, permissions=Permissions(tenant, user, roles=roles)
+        )
         self.loader = RecordLoader(self.service, config)
 
     def hidden(self, entity_key: str) -> frozenset[str]:

@@ -75,7 +75,9 @@ class TenantGraphQLView(GraphQLView):
                 "no_configuration", f"{request.tenant.slug} has no published configuration.", 409
             )
         self.schema = schemas.get(request.tenant.pk, config)
-        request.crm = GraphContext(request.tenant, request.user, config)
+        request.crm = GraphContext(
+            request.tenant, request.user, config, roles=request.membership.roles
+        )
         # The request runs in the tenant's transaction (tenants.middleware): a statement
         # timeout for it, so no query can hold the database.
         with connection.cursor() as cursor:
