@@ -191,7 +191,10 @@ PAGES = [
 
 
 @pytest.mark.django_db(transaction=True)
-def test_pages_are_the_same_on_both_paths(shop):
+@pytest.mark.parametrize("kept", [60, 0], ids=["prepared", "connection-per-request"])
+def test_pages_are_the_same_on_both_paths(shop, monkeypatch, kept):
+    # Statements are prepared only on connections kept between requests.
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", kept)
     for query, variables in PAGES:
         both(shop, query, variables)
 

@@ -145,14 +145,16 @@ class Planner:
             with_total="totalCount" in wanted,
         )
         statement = plan.statement
-        size = statement.size
         row_cursor = cursor(
             [f"p.s{i}" for i in range(len(statement.sort_types))], statement.sort_types
         )
-        shown = f"FILTER (WHERE p.n <= {size})"
+        # The page size is a column of every row (a parameter, so one prepared statement
+        # serves every size): aggregates read it as max(p.size), 0 when there is no row.
+        size_sql = "COALESCE(max(p.size), 0)"
+        shown = "FILTER (WHERE p.n <= p.size)"
         cursors = f"(array_agg({row_cursor} ORDER BY p.n) {shown})"
-        count_shown = f"least(count(*), {size})"
-        more = f"count(*) > {size}"
+        count_shown = f"least(count(*), {size_sql})"
+        more = f"count(*) > {size_sql}"
         given = "true" if plan.cursor_given else "false"
         has_next, has_previous = (given, more) if plan.backwards else (more, given)
         first_cursor = f"to_json({cursors}[1])"
@@ -194,17 +196,18 @@ class Planner:
                     else:
                         edge.append((edge_key, Sql(f"to_json({literal(edge_kind.name)}::text)")))
                 order = "p.n DESC" if plan.backwards else "p.n"
-                items.append((key, json_array(json_object(edge), order, f"p.n <= {size}")))
+                items.append((key, json_array(json_object(edge), order, "p.n <= p.size")))
             else:
                 raise Unsupported(f"{kind.name}.{name}")
         body = json_object(items)
         rows = (
-            f"(SELECT q.*, row_number() OVER (ORDER BY {statement.outer_order}) AS n "
-            f"FROM ({statement.sql}) q) p"
+            f"(SELECT q.*, row_number() OVER (ORDER BY {statement.outer_order}) AS n, "
+            f"%s::bigint AS size FROM ({statement.sql}) q) p"
         )
         # GROUP BY (): one row even for a selection without aggregates (only totalCount).
         return Sql(
-            f"(SELECT {body.text} FROM {rows} GROUP BY ())", [*body.params, *statement.params]
+            f"(SELECT {body.text} FROM {rows} GROUP BY ())",
+            [*body.params, statement.size, *statement.params],
         )
 
     # -- records ---------------------------------------------------------------------------
@@ -337,7 +340,7 @@ class Planner:
         rows = self.target_rows(child, c)
         conn_kind, fields = self.sub_fields(kind, nodes)
         skipped = f"{c}.skipped"
-        shown = f"{c}.n > {skipped} AND {c}.n <= {skipped} + {first}"
+        shown = f"{c}.n > {skipped} AND {c}.n <= {skipped} + {c}.size"
         cursors = f"(array_agg({c}.id::text ORDER BY {c}.n) FILTER (WHERE {shown}))"
         items = []
         for key, field_nodes in fields.items():
@@ -349,7 +352,9 @@ class Planner:
             elif name == "pageInfo":
                 info_kind, info_fields = self.sub_fields(conn_kind, field_nodes)
                 values = {
-                    "hasNextPage": Sql(f"count(*) > COALESCE(max({skipped}), 0) + {first}"),
+                    "hasNextPage": Sql(
+                        f"count(*) > COALESCE(max({skipped}), 0) + COALESCE(max({c}.size), 0)"
+                    ),
                     "hasPreviousPage": Sql(f"COALESCE(max({skipped}), 0) > 0"),
                     "startCursor": Sql(f"to_json({cursors}[1])"),
                     "endCursor": Sql(f"to_json({cursors}[cardinality({cursors})])"),
@@ -381,7 +386,7 @@ class Planner:
         after_params = [] if after is None else [int(after)]
         return Sql(
             f"(SELECT {body.text} FROM (SELECT {c}.*, row_number() OVER (ORDER BY {c}.id) AS n, "
-            f"{after_sql} AS skipped FROM records_record {c} WHERE {c}.id {ids.text} "
-            f"AND {rows.text}) {c} GROUP BY ())",
-            [*body.params, *after_params, *ids.params, *rows.params],
+            f"{after_sql} AS skipped, %s::bigint AS size FROM records_record {c} "
+            f"WHERE {c}.id {ids.text} AND {rows.text}) {c} GROUP BY ())",
+            [*body.params, *after_params, first, *ids.params, *rows.params],
         )
