@@ -40,6 +40,11 @@ def main(argv: list[str] | None = None) -> int:
         help="the server's DATABASE_CONN_MAX_AGE (default 60, the platform's default; 0 opens "
         "a database connection per request)",
     )
+    http.add_argument(
+        "--resolvers",
+        action="store_true",
+        help="serve the platform with GRAPHQL_COMPILED=0: every query through the resolvers",
+    )
     args = parser.parse_args(argv)
 
     # Before Django reads its settings: the benchmark has a database of its own.
@@ -69,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         from bench import graphql_http
 
         try:
-            graphql_http.run(profile, conn_max_age=args.conn_max_age)
+            graphql_http.run(profile, conn_max_age=args.conn_max_age, compiled=not args.resolvers)
         except graphql_http.GraphQLFailure as failure:
             sys.stderr.write(f"graphql-http stopped: a request failed. {failure}\n")
             return 1

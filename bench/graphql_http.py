@@ -146,11 +146,13 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(port: int, log, conn_max_age: int = 60) -> subprocess.Popen:
+def start_server(port: int, log, conn_max_age: int = 60, compiled: bool = True) -> subprocess.Popen:
     env = {
         **os.environ,
-        # 0, the platform's default: each request opens its own database connection.
+        # 0: each request opens its own database connection.
         "DATABASE_CONN_MAX_AGE": str(conn_max_age),
+        # "0": the platform answers through its resolvers only (api/schema/compiled off).
+        "GRAPHQL_COMPILED": "1" if compiled else "0",
         "DJANGO_SETTINGS_MODULE": "bench.http_settings",
         "DATABASE_NAME": os.environ.get("DATABASE_NAME", "crm_bench"),
         "GRAPHQL_RATE_PER_MINUTE": "1000000000",
@@ -476,18 +478,21 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def write_json(results: list[dict], mode: str, conn_max_age: int) -> Path:
+def write_json(results: list[dict], mode: str, conn_max_age: int, compiled: bool) -> Path:
     """``graphql_http.json``, and a copy per mode (and connection reuse) for the README."""
     RESULTS.mkdir(exist_ok=True)
     text = json.dumps(results, indent=2, default=str) + "\n"
     path = RESULTS / "graphql_http.json"
     path.write_text(text)
     suffix = "" if conn_max_age == 60 else f"_conn{conn_max_age}"
+    suffix += "" if compiled else "_resolvers"
     (RESULTS / f"graphql_http_{mode}{suffix}.json").write_text(text)
     return path
 
 
-def run(profile: Profile, say=report.say, conn_max_age: int = 60) -> list[dict]:
+def run(
+    profile: Profile, say=report.say, conn_max_age: int = 60, compiled: bool = True
+) -> list[dict]:
     started = time.perf_counter()
     http_profile = HTTP_PROFILES[profile.mode]
     say(f"graphql-http, mode {profile.mode}, database {connection.settings_dict['NAME']}")
@@ -500,7 +505,7 @@ def run(profile: Profile, say=report.say, conn_max_age: int = 60) -> list[dict]:
         prefix="bench-gunicorn-", suffix=".log", delete=False
     )
     log_path = Path(log.name)
-    server = start_server(port, log, conn_max_age)
+    server = start_server(port, log, conn_max_age, compiled)
     results: list[dict] = []
     measuring = time.perf_counter()
     try:
@@ -543,6 +548,7 @@ def run(profile: Profile, say=report.say, conn_max_age: int = 60) -> list[dict]:
         "http": {
             "server": f"gunicorn, {WORKERS} sync workers, 127.0.0.1",
             "database_conn_max_age": conn_max_age,
+            "graphql_compiled": compiled,
             "clients_for_throughput": CLIENTS,
             "warmup": http_profile.warmup,
             "throughput_s_per_endpoint": http_profile.throughput_s,
@@ -561,7 +567,7 @@ def run(profile: Profile, say=report.say, conn_max_age: int = 60) -> list[dict]:
         entry["mode"] = profile.mode
         entry["dataset_opportunities"] = profile.big_opportunities
         entry["dataset"] = context
-    path = write_json(results, profile.mode, conn_max_age)
+    path = write_json(results, profile.mode, conn_max_age, compiled)
     say(f"wrote {path}")
     print(table(results))  # noqa: T201
     say(f"done in {time.perf_counter() - started:.0f} s")
