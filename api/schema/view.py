@@ -109,6 +109,12 @@ class TenantGraphQLView(GraphQLView):
         when it cannot answer. ``X-GraphQL-Execution`` tells which did."""
         request.graphql_execution = "resolvers"
         query, variables, operation_name, _ = self.get_graphql_params(request, data)
+        if variables is not None and not isinstance(variables, dict):
+            body = {
+                "message": "variables must be a JSON object.",
+                "extensions": {"code": "invalid_query"},
+            }
+            return json.dumps({"errors": [body]}), 400
         if query and not show_graphiql and not self.batch:
             checked = self.checked(query)
             if self.too_costly(checked, variables, operation_name) is None:

@@ -390,3 +390,12 @@ def test_statements_are_prepared_once_per_connection_and_a_failure_changes_nothi
         cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name = %s", [name])
         assert cursor.fetchone()[0] == 1
         cursor.execute(f"DEALLOCATE {name}")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_variables_that_are_not_an_object_are_refused(shop):
+    response = shop.post("query($n: Int) { deals(first: $n) { totalCount } }", [1, 2])
+    assert response.status_code == 400
+    error = json.loads(response.content)["errors"][0]
+    assert error["extensions"]["code"] == "invalid_query"
+    assert error["message"] == "variables must be a JSON object."
