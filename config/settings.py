@@ -192,6 +192,18 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Workflows (workflows/): attempts before an event goes to the dead-letter list, the first
+# retry's delay (doubling after), and how late a pending event may be before the beat's sweep
+# hands it to the broker again.
+WORKFLOW_MAX_ATTEMPTS = int(os.environ.get("WORKFLOW_MAX_ATTEMPTS", "5"))
+WORKFLOW_RETRY_BASE_S = int(os.environ.get("WORKFLOW_RETRY_BASE_S", "10"))
+WORKFLOW_SWEEP_GRACE_S = int(os.environ.get("WORKFLOW_SWEEP_GRACE_S", "60"))
+CELERY_BEAT_SCHEDULE = {
+    "workflows-sweep-outbox": {
+        "task": "workflows.tasks.sweep_outbox",
+        "schedule": float(os.environ.get("WORKFLOW_SWEEP_EVERY_S", "30")),
+    },
+}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")

@@ -20,6 +20,7 @@ from django.db import connection
 from metadata.cel_check import compile_expression
 from metadata.fieldtypes import FieldType, field_types
 from tenants.context import tenant_context
+from workflows.definitions import compile_workflows
 
 CACHE_SIZE = 256
 
@@ -72,6 +73,8 @@ class CompiledConfig:
     roles: dict[str, dict] = field(default_factory=dict)
     # Per entity key: the sharing rules over its records.
     sharing_rules: dict[str, tuple[CompiledSharingRule, ...]] = field(default_factory=dict)
+    # Automations and state machines (workflows/definitions.py).
+    workflows: Any = None
 
     def entity(self, key: str) -> CompiledEntity:
         return self.entities[key]
@@ -133,6 +136,7 @@ def compile_document(version: int, document: dict) -> CompiledConfig:
         entities={e["key"]: compile_entity(e) for e in document["entities"]},
         roles={role["key"]: role for role in document.get("roles", [])},
         sharing_rules={key: tuple(rules) for key, rules in sharing.items()},
+        workflows=compile_workflows(document),
     )
 
 
@@ -165,6 +169,20 @@ class CompiledCache:
 
 
 cache = CompiledCache()
+
+
+def config_version(tenant: Any, number: int) -> CompiledConfig:
+    """A published version of the tenant's configuration, compiled (cached like the active
+    one): what an outbox event recorded, delivered after a later publish."""
+    from metadata.models import ConfigVersion
+
+    tenant_id = getattr(tenant, "pk", tenant)
+
+    def load() -> dict:
+        with tenant_context(tenant):
+            return ConfigVersion.objects.values_list("document", flat=True).get(number=number)
+
+    return cache.get(tenant_id, number, load)
 
 
 def active_config(tenant: Any) -> CompiledConfig | None:

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from metadata.fieldtypes import field_types
+from workflows.schema import action_schema, workflow_schema
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "config.schema.json"
 LOCALES = ["en", "zh-Hans"]
@@ -104,12 +105,16 @@ def build_schema() -> dict:
                 "items": {"$ref": "#/$defs/sharing_rule"},
             },
             "layouts": open_section("Forms, lists, kanban and calendar views.", ("entity",)),
-            "workflows": open_section(
-                "Approval processes, state machines, automations.", ("entity",)
-            ),
+            "workflows": {
+                "type": "array",
+                "description": "Automations and state machines (docs/workflows.md).",
+                "items": {"$ref": "#/$defs/workflow"},
+            },
         },
         "additionalProperties": False,
         "$defs": {
+            "workflow": workflow_schema(),
+            "action": action_schema(),
             "key": {"type": "string", "pattern": KEY_PATTERN},
             "label": {
                 "type": "object",

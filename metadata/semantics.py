@@ -17,6 +17,7 @@ from metadata.cel_check import SYSTEM_FIELDS, ExpressionError, article, check_ex
 from metadata.fieldtypes import Problem, field_types
 from metadata.fieldtypes.base import FieldValueError
 from metadata.schema_builder import build_schema
+from workflows.checks import check_workflows
 
 RESERVED_FIELD_KEYS = SYSTEM_FIELDS | {"tenant", "tenant_id", "deleted_at", "team"}
 
@@ -384,4 +385,5 @@ def validate_document(document: Any) -> list[Problem]:
         *check_cycles(ctx),
         *check_references(ctx),
         *check_sharing_rules(ctx),
+        *check_workflows(ctx),
     ]

@@ -235,6 +235,9 @@ class BulkWriter:
             record.pk = pk
         self._write_side_rows(entity, records, now)
         refresh_parents(config, entity, records)
+        from workflows.outbox import records_created
+
+        records_created(service.tenant, config, entity, records, service.user)
         return [record.pk for record in records]
 
     def _live_targets(self, config, entity, rows: list[Any]) -> dict[str, set[int]]:

@@ -345,3 +345,24 @@ class UserGuard:
 
 def denied(message: str) -> RecordError:
     return RecordError(RecordErrorCode.PERMISSION_DENIED, message)
+
+
+class SystemPermissions(Permissions):
+    """The platform acting on its own (workflow actions, as Salesforce's system context): every
+    record and field of the tenant; writes carry no user."""
+
+    def __init__(self, tenant):
+        super().__init__(tenant, None)
+        self._principal = Principal(None, ())
+
+    def access(self, config, entity) -> EntityAccess:
+        key = (config.version, entity.key)
+        if key not in self._access:
+            scopes = dict.fromkeys(ACTIONS, "all")
+            access = EntityAccess(grants=[Grant("system", True, scopes, {})], create=True)
+            access.scopes = {action: {"all"} for action in ACTIONS}
+            self._access[key] = access
+        return self._access[key]
+
+    def has(self, config, permission: str) -> bool:
+        return True

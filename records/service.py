@@ -19,7 +19,7 @@ from metadata.compiled import CompiledConfig, CompiledEntity, active_config
 from metadata.fieldtypes.computed import AUTONUMBER_TOKEN
 from records.errors import FieldError, RecordError, RecordErrorCode
 from records.models import AuditEntry, Counter, Record, Reference, UniqueValue
-from records.permissions import Permissions, denied
+from records.permissions import Permissions, SystemPermissions, denied
 from records.query import (
     Page,
     PageStatement,
@@ -40,6 +40,7 @@ from records.values import (
     system_values,
 )
 from tenants.context import tenant_context
+from workflows import state_machines
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,11 @@ class RecordService:
         self.user = user
         self.permissions = permissions or Permissions(tenant, user)
         self.config = config
+
+    @classmethod
+    def system(cls, tenant) -> RecordService:
+        """The service as the platform itself (workflow actions): no user, every record."""
+        return cls(tenant, None, permissions=SystemPermissions(tenant))
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -294,13 +300,14 @@ class RecordService:
                 updated_at=now,
                 team=self._team(team),
             )
-            data = self._complete(config, entity, record, data, errors)
+            transitions: list = []
+            data = self._complete(config, entity, record, data, errors, transitions=transitions)
             issue_autonumbers(self.tenant, entity, [data], now)
             record.data = data
             record.shared_by_rules = matching_sharing_rules(config, entity, record)
             record.save()
             self._write_side_tables(entity, record, data, previous={})
-            self._audit(entity, record, "create", {}, data)
+            self._changed(config, entity, record, "created", {}, data, transitions)
             refresh_for_child(config, entity, {}, data)
             return self._view(entity, record, config)
 
@@ -327,8 +334,15 @@ class RecordService:
             changes, errors = normalize_input(entity, values)
             errors = refused + errors
             previous = dict(record.data)
+            transitions = []
             data = self._complete(
-                config, entity, record, {**previous, **changes}, errors, previous=previous
+                config,
+                entity,
+                record,
+                {**previous, **changes},
+                errors,
+                previous=previous,
+                transitions=transitions,
             )
             if data == previous:
                 return self._view(entity, record, config)
@@ -339,7 +353,7 @@ class RecordService:
             record.updated_at = timezone.now()
             record.save()
             self._write_side_tables(entity, record, data, previous=previous)
-            self._audit(entity, record, "update", previous, data)
+            self._changed(config, entity, record, "updated", previous, data, transitions)
             refresh_for_child(config, entity, previous, data)
             if any(parent.key == entity.key for parent, _ in rollups_fed_by(config, entity.key)):
                 record.refresh_from_db(fields=["data"])  # it may be its own parent
@@ -372,7 +386,7 @@ class RecordService:
             record.deleted_at, record.deleted_by = None, None
             record.version += 1
             record.save(update_fields=["deleted_at", "deleted_by", "version"])
-            self._audit(entity, record, "restore", {}, {})
+            self._changed(config, entity, record, "restored", {}, record.data)
             refresh_for_child(config, entity, {}, record.data)
             return self._view(entity, record, config)
 
@@ -617,6 +631,7 @@ class RecordService:
         errors: list[FieldError],
         live: dict[str, set[int]] | None = None,
         previous: dict | None = None,
+        transitions: list | None = None,
     ) -> dict:
         """Drop empty values, compute formulas, check required, rules, references.
 
@@ -655,7 +670,18 @@ class RecordService:
                 for field_key in rule.fields or (None,):
                     errors.append(FieldError(field_key, f"rule:{rule.key}", locale_message))
         self._check_references(config, entity, data, errors, live, previous)
+        state_errors, taken = state_machines.check(
+            config,
+            entity,
+            None if record.pk is None else (previous or {}),
+            data,
+            system,
+            self.permissions,
+        )
+        errors += state_errors
         self._raise(errors, entity)
+        if transitions is not None:
+            transitions += taken
         return data
 
     @staticmethod
@@ -792,13 +818,26 @@ class RecordService:
                 source.updated_at, source.updated_by = now, self.user
                 source.save()
                 reference.delete()
-                self._audit(source_entity, source, "update", previous, source.data)
+                self._changed(config, source_entity, source, "updated", previous, source.data)
         UniqueValue.objects.filter(record=record).delete()
         record.deleted_at, record.deleted_by = now, self.user
         record.version += 1
         record.save(update_fields=["deleted_at", "deleted_by", "version"])
-        self._audit(entity, record, "delete", {}, {})
+        self._changed(config, entity, record, "deleted", record.data, {})
         refresh_for_child(config, entity, record.data, {})
+
+    def _changed(self, config, entity, record, kind: str, before: dict, after: dict, taken=()):
+        """After every write, in its transaction: the audit entry, and the outbox events of
+        the workflows it concerns (automations listening, transitions with actions)."""
+        from workflows import outbox
+
+        audit_action = {"created": "create", "updated": "update", "deleted": "delete"}
+        audit_before = {} if kind == "deleted" else before
+        audit_after = {} if kind in ("deleted", "restored") else after
+        self._audit(entity, record, audit_action.get(kind, "restore"), audit_before, audit_after)
+        outbox.record_changed(self.tenant, config, entity, record, kind, before, after, self.user)
+        if taken:
+            outbox.transitions_taken(self.tenant, config, entity, record, taken, self.user)
 
     def _audit(
         self, entity: CompiledEntity, record: Record, action: str, before: dict, after: dict

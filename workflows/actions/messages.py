@@ -1,0 +1,233 @@
+"""Actions that tell people and systems: notifications (e-mail through Django's mail backend,
+and in-app) and signed webhooks."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import urllib.error
+import urllib.request
+
+from django.core.mail import EmailMessage
+
+from metadata.fieldtypes.base import Problem
+from workflows.actions.base import Action, ActionError, register
+
+PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+WEBHOOK_TIMEOUT_S = 10
+
+
+def render(template: str, record: dict, system: dict) -> str:
+    """``{field}`` placeholders filled from the record (empty when the field is)."""
+
+    def value(match):
+        key = match.group(1)
+        found = record.get(key, system.get(key))
+        if isinstance(found, dict) and "amount" in found:
+            return f"{found['amount']} {found.get('currency', '')}".strip()
+        return "" if found is None else str(found)
+
+    return PLACEHOLDER.sub(value, template)
+
+
+def localized(label: dict, locale: str | None) -> str:
+    return label.get(locale or "en") or label.get("en") or next(iter(label.values()), "")
+
+
+@register
+class Notify(Action):
+    key = "notify"
+    description = (
+        "Tell people, by e-mail and/or in the app: the record's owner, members holding roles, "
+        "the users named in user fields, fixed addresses. Subject and message take {field}."
+    )
+    params_schema = {
+        "to": {
+            "type": "object",
+            "properties": {
+                "owner": {"type": "boolean"},
+                "roles": {"type": "array", "items": {"$ref": "#/$defs/key"}},
+                "user_fields": {"type": "array", "items": {"$ref": "#/$defs/key"}},
+                "emails": {"type": "array", "items": {"type": "string", "format": "email"}},
+            },
+            "additionalProperties": False,
+            "minProperties": 1,
+        },
+        "subject": {"$ref": "#/$defs/label"},
+        "message": {"$ref": "#/$defs/label"},
+        "channels": {
+            "type": "array",
+            "items": {"enum": ["email", "in_app"]},
+            "minItems": 1,
+            "uniqueItems": True,
+        },
+    }
+    required_params = ("to", "subject")
+
+    def check(self, spec, path, ctx, entity):
+        roles = {role.get("key") for role in ctx.document.get("roles", [])}
+        for index, role in enumerate(spec["to"].get("roles") or []):
+            if role not in roles:
+                yield Problem(
+                    f"{path}.to.roles[{index}]", "unknown_role", f"there is no role {role!r}"
+                )
+        fields = {f["key"]: f for f in entity.get("fields", [])}
+        for index, key in enumerate(spec["to"].get("user_fields") or []):
+            if key not in fields or fields[key]["type"] != "user":
+                yield Problem(
+                    f"{path}.to.user_fields[{index}]",
+                    "not_a_user_field",
+                    f"{key!r} is not a user field of {entity['key']}",
+                )
+        for group in ("subject", "message"):
+            for locale, text in (spec.get(group) or {}).items():
+                for key in PLACEHOLDER.findall(text):
+                    if key not in fields and key not in ("id", "owner", "version"):
+                        yield Problem(
+                            f"{path}.{group}.{locale}",
+                            "unknown_field",
+                            f"{{{key}}} is not a field of {entity['key']}",
+                        )
+
+    def recipients(self, spec, context):
+        from tenants.models import Membership, User
+
+        to = spec["to"]
+        ids: set[int] = set()
+        if to.get("owner") and context.system.get("owner"):
+            ids.add(context.system["owner"])
+        for key in to.get("user_fields") or []:
+            if context.record.get(key):
+                ids.add(int(context.record[key]))
+        if to.get("roles"):
+            for membership in Membership.objects.filter(is_active=True):
+                if set(membership.roles) & set(to["roles"]):
+                    ids.add(membership.user_id)
+        active = set(
+            Membership.objects.filter(user_id__in=ids, is_active=True).values_list(
+                "user_id", flat=True
+            )
+        )
+        return list(User.objects.filter(pk__in=active, is_active=True).order_by("pk"))
+
+    def run(self, spec, context):
+        from workflows.models import Notification
+
+        channels = spec.get("channels") or ["email", "in_app"]
+        users = self.recipients(spec, context)
+        sent = []
+        for user in users:
+            locale = getattr(user, "locale", None)
+            subject = render(localized(spec["subject"], locale), context.record, context.system)
+            body = render(
+                localized(spec.get("message") or spec["subject"], locale),
+                context.record,
+                context.system,
+            )
+            if "in_app" in channels:
+                Notification.objects.get_or_create(
+                    tenant=context.tenant,
+                    user=user,
+                    key=context.idempotency_key,
+                    defaults={
+                        "entity": context.entity.key,
+                        "record_id": context.record_id,
+                        "subject": subject,
+                        "body": body,
+                    },
+                )
+            if "email" in channels:
+                self.mail(subject, body, [user.email], context)
+            sent.append(user.pk)
+        emails = spec["to"].get("emails") or []
+        if emails and "email" in channels:
+            label = spec.get("message") or spec["subject"]
+            body = render(localized(label, None), context.record, context.system)
+            subject = render(localized(spec["subject"], None), context.record, context.system)
+            self.mail(subject, body, emails, context)
+        return {"users": sent, "emails": len(emails)}
+
+    @staticmethod
+    def mail(subject: str, body: str, to: list[str], context) -> None:
+        # The same Message-ID on a redelivery: mail systems can drop the duplicate.
+        message_id = f"<{context.idempotency_key.replace(':', '.')}@crm.workflows>"
+        try:
+            EmailMessage(subject, body, to=to, headers={"Message-ID": message_id}).send()
+        except OSError as error:  # the mail server unreachable: try again later
+            raise ActionError(f"e-mail not sent: {error}", retry=True) from error
+
+    def describe(self, spec, context):
+        return f"notify {', '.join(sorted(spec['to']))}"
+
+
+@register
+class Webhook(Action):
+    key = "webhook"
+    description = (
+        "POST the event as JSON to a URL, signed with the tenant's webhook secret "
+        "(X-CRM-Signature: sha256=HMAC of the body); retried with backoff on failure."
+    )
+    params_schema = {
+        "url": {"type": "string", "pattern": "^https?://", "maxLength": 2000},
+        "fields": {
+            "type": "array",
+            "items": {"$ref": "#/$defs/key"},
+            "description": "the fields sent (default: all)",
+        },
+    }
+    required_params = ("url",)
+
+    def check(self, spec, path, ctx, entity):
+        fields = {f["key"] for f in entity.get("fields", [])}
+        for index, key in enumerate(spec.get("fields") or []):
+            if key not in fields:
+                yield Problem(
+                    f"{path}.fields[{index}]",
+                    "unknown_field",
+                    f"{key!r} is not a field of {entity['key']}",
+                )
+
+    def run(self, spec, context):
+        from workflows.models import webhook_secret
+
+        wanted = spec.get("fields")
+        values = {k: v for k, v in context.record.items() if wanted is None or k in wanted}
+        body = json.dumps(
+            {
+                "event": context.kind,
+                "workflow": context.workflow,
+                "entity": context.entity.key,
+                "record_id": context.record_id,
+                "values": values,
+                "idempotency_key": context.idempotency_key,
+            },
+            sort_keys=True,
+            default=str,
+        ).encode()
+        signature = hmac.new(webhook_secret(context.tenant).encode(), body, hashlib.sha256)
+        request = urllib.request.Request(
+            spec["url"],
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "X-CRM-Signature": f"sha256={signature.hexdigest()}",
+                "Idempotency-Key": context.idempotency_key,
+                "User-Agent": "crm-workflows/1",
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_S) as response:
+                status = response.status
+        except urllib.error.HTTPError as error:
+            # 4xx but 408/429: the receiver refuses this event; anything else may pass later.
+            retry = error.code >= 500 or error.code in (408, 429)
+            raise ActionError(f"{spec['url']} answered {error.code}", retry=retry) from error
+        except (urllib.error.URLError, OSError) as error:
+            raise ActionError(f"{spec['url']} unreachable: {error}", retry=True) from error
+        return {"status": status}
+
+    def describe(self, spec, context):
+        return f"POST to {spec['url']}"

@@ -1,0 +1,143 @@
+"""Meaning checks of the ``workflows`` section at publish (metadata/semantics.py runs them
+after the JSON Schema): triggers that fit their fields, conditions that compile to a boolean,
+states, roles and fields that exist, actions that make sense, no workflows starting each other
+in a circle. Field and entity names in general are checked by metadata's reference checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from metadata.cel_check import ExpressionError
+from metadata.fieldtypes.base import Problem
+from workflows.actions import actions
+from workflows.definitions import parse_duration
+
+DATE_TYPES = ("date", "datetime")
+
+
+def check_workflows(ctx) -> Iterator[Problem]:
+    roles = {role.get("key") for role in ctx.document.get("roles", [])}
+    for index, workflow in enumerate(ctx.document.get("workflows", [])):
+        entity = ctx.entities.get(workflow.get("entity"))
+        if entity is None:
+            continue  # named by the reference checks
+        path = f"workflows[{index}]"
+        fields = {f["key"]: f for f in entity.get("fields", [])}
+        if workflow["type"] == "automation":
+            yield from check_trigger(workflow["trigger"], f"{path}.trigger", fields)
+            yield from check_condition(ctx, workflow.get("condition"), f"{path}.condition", entity)
+            yield from check_actions(ctx, workflow["actions"], f"{path}.actions", entity)
+        else:
+            yield from check_state_machine(ctx, workflow, path, entity, fields, roles)
+    yield from check_start_cycles(ctx)
+
+
+def check_condition(ctx, source, path: str, entity: dict) -> Iterator[Problem]:
+    if source is None:
+        return
+    try:
+        ctx.check_cel(source, expect="bool", entity=entity)
+    except ExpressionError as error:
+        yield Problem(path, "invalid_expression", str(error))
+
+
+def check_trigger(trigger: dict, path: str, fields: dict) -> Iterator[Problem]:
+    on = trigger["on"]
+    if on == "field_change" and not trigger.get("fields"):
+        yield Problem(path, "fields_needed", "field_change needs the fields it watches")
+    if on != "field_change" and trigger.get("fields"):
+        yield Problem(f"{path}.fields", "not_for_trigger", f"{on} takes no fields")
+    if on == "date":
+        field = fields.get(trigger.get("field"))
+        if trigger.get("field") is None:
+            yield Problem(path, "field_needed", "a date trigger needs the date field")
+        elif field is not None and field["type"] not in DATE_TYPES:
+            yield Problem(
+                f"{path}.field", "not_a_date", f"{field['key']} is {field['type']}, not a date"
+            )
+    elif trigger.get("field") or trigger.get("offset"):
+        yield Problem(path, "not_for_trigger", f"{on} takes no field or offset")
+    if trigger.get("offset"):
+        try:
+            parse_duration(trigger["offset"])
+        except ValueError as error:
+            yield Problem(f"{path}.offset", "invalid_duration", str(error))
+
+
+def check_actions(ctx, specs: list, path: str, entity: dict) -> Iterator[Problem]:
+    for index, spec in enumerate(specs or []):
+        yield from actions.get(spec["type"]).check(spec, f"{path}[{index}]", ctx, entity)
+
+
+def check_state_machine(ctx, workflow, path, entity, fields, roles) -> Iterator[Problem]:
+    field = fields.get(workflow["field"])
+    if field is None:
+        return  # named by the reference checks
+    if field["type"] != "choice":
+        yield Problem(
+            f"{path}.field", "not_a_choice", f"{field['key']} is {field['type']}, not a choice"
+        )
+        return
+    values = {option["value"] for option in field.get("options", [])}
+    initial = workflow.get("initial")
+    for state in initial if isinstance(initial, list) else [initial] if initial else []:
+        if state not in values:
+            yield Problem(
+                f"{path}.initial", "unknown_state", f"{state!r} is not an option of {field['key']}"
+            )
+    seen: set[str] = set()
+    for index, transition in enumerate(workflow["transitions"]):
+        where = f"{path}.transitions[{index}]"
+        key = transition.get("key")
+        if key is not None and key in seen:
+            yield Problem(
+                f"{where}.key", "duplicate_key", f"the transition {key!r} is defined twice"
+            )
+        seen.add(key)
+        for role_index, role in enumerate(transition.get("roles", [])):
+            if role not in roles:
+                yield Problem(
+                    f"{where}.roles[{role_index}]", "unknown_role", f"there is no role {role!r}"
+                )
+        for key_index, key in enumerate(transition.get("required_fields", [])):
+            if key not in fields:
+                yield Problem(
+                    f"{where}.required_fields[{key_index}]",
+                    "unknown_field",
+                    f"{key!r} is not a field of {entity['key']}",
+                )
+        yield from check_condition(ctx, transition.get("condition"), f"{where}.condition", entity)
+        yield from check_actions(ctx, transition.get("actions"), f"{where}.actions", entity)
+
+
+def check_start_cycles(ctx) -> Iterator[Problem]:
+    """Automations starting automations must not come back to themselves."""
+    edges: dict[str, list[str]] = {}
+    paths: dict[str, str] = {}
+    for index, workflow in enumerate(ctx.document.get("workflows", [])):
+        if workflow.get("type") != "automation":
+            continue
+        paths[workflow["key"]] = f"workflows[{index}]"
+        edges[workflow["key"]] = [
+            spec["workflow"]
+            for spec in workflow.get("actions", [])
+            if spec.get("type") == "start_workflow"
+        ]
+    reported: set[frozenset] = set()
+    for start in sorted(edges):
+        stack = [(start, [start])]
+        while stack:
+            node, trail = stack.pop()
+            for nxt in edges.get(node, []):
+                if nxt == start:
+                    cycle = frozenset(trail)
+                    if cycle not in reported:
+                        reported.add(cycle)
+                        yield Problem(
+                            paths[start],
+                            "workflow_cycle",
+                            "workflows start each other in a circle: "
+                            + " -> ".join([*trail, start]),
+                        )
+                elif nxt not in trail and nxt in edges:
+                    stack.append((nxt, [*trail, nxt]))

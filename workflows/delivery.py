@@ -1,0 +1,188 @@
+"""Delivering an outbox event: the workflows it concerns, their conditions over the values the
+event carries, and each action applied exactly once.
+
+Each action runs in a transaction of its own that also inserts its ActionRun row (unique per
+event, workflow and action): if the worker dies before that transaction commits, nothing of
+the action stays and the redelivered task does it again; if it dies after, the redelivered
+task finds the row and skips it. Two workers holding the same event at once wait on that row's
+unique index, and the second skips. What an action does outside the database (an e-mail, a
+webhook) happens at least once; the idempotency key (event:workflow:index) goes with it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import structlog
+from django.conf import settings
+from django.db import connection
+from django.db.models import F
+from django.utils import timezone
+
+from metadata.compiled import config_version
+from records.values import cel_record, evaluate
+from tenants.context import tenant_context
+from tenants.models import Tenant
+from workflows.actions import ActionContext, ActionError, actions
+from workflows.models import OutboxEvent
+from workflows.outbox import current_depth
+
+logger = structlog.get_logger("crm.workflows")
+MAX_DEPTH = 8  # workflows starting workflows (or writing what triggers them) stop here
+
+
+class RetryLater(Exception):
+    def __init__(self, countdown: int, message: str):
+        super().__init__(message)
+        self.countdown = countdown
+
+
+@dataclass(frozen=True)
+class PlannedAction:
+    workflow: str
+    index: int
+    spec: dict
+
+
+def backoff(attempts: int) -> int:
+    """Seconds before the next attempt: 2, 4, 8… times the base, at most an hour."""
+    return min(3600, settings.WORKFLOW_RETRY_BASE_S * 2 ** max(0, attempts - 1))
+
+
+def planned(config, event: OutboxEvent) -> list[PlannedAction]:
+    """The actions the event starts: those of the automations that listen and whose condition
+    holds over the event's values, or of the transition or workflow it names."""
+    entity = config.entities.get(event.entity)
+    workflows = config.workflows
+    if entity is None:
+        return []
+    record = cel_record(entity, event.values, event.system)
+
+    def holds(program) -> bool:
+        if program is None:
+            return True
+        try:
+            return evaluate(program, record) is True
+        except Exception:  # noqa: BLE001  (a condition over an empty field does not hold)
+            return False
+
+    found: list[PlannedAction] = []
+    if event.kind == "transition":
+        machine = workflows.by_key.get(event.workflow)
+        transition = next(
+            (t for t in getattr(machine, "transitions", ()) if t.key == event.detail), None
+        )
+        specs = [(event.workflow, transition.actions)] if transition else []
+    elif event.kind in ("started", "scheduled"):
+        automation = workflows.by_key.get(event.workflow)
+        specs = (
+            [(automation.key, automation.actions)]
+            if automation is not None and holds(automation.condition)
+            else []
+        )
+    else:
+        specs = [
+            (automation.key, automation.actions)
+            for automation in workflows.listening(event.entity, event.kind, set(event.changed))
+            if holds(automation.condition)
+        ]
+    for workflow, action_specs in specs:
+        for index, spec in enumerate(action_specs):
+            found.append(PlannedAction(workflow, index, spec))
+    return found
+
+
+def deliver(tenant_id: int, event_id: int) -> str:
+    """Apply an event's actions; raises RetryLater when a failure may pass."""
+    tenant = Tenant.objects.get(pk=tenant_id)
+    with tenant_context(tenant):
+        event = OutboxEvent.objects.filter(pk=event_id).first()
+        if event is None or event.status != OutboxEvent.Status.PENDING:
+            return "skipped"
+        OutboxEvent.objects.filter(pk=event_id).update(attempts=F("attempts") + 1)
+        event.attempts += 1
+    config = config_version(tenant, event.config_version)
+    if event.depth > MAX_DEPTH:
+        return finish(
+            tenant, event, dead=f"stopped: {MAX_DEPTH} workflows led to this one (a loop?)"
+        )
+    try:
+        for action in planned(config, event):
+            apply_once(tenant, config, event, action)
+    except ActionError as error:
+        if error.retry and event.attempts < settings.WORKFLOW_MAX_ATTEMPTS:
+            countdown = backoff(event.attempts)
+            note_failure(tenant, event, error.message, countdown)
+            raise RetryLater(countdown, error.message) from error
+        return finish(tenant, event, dead=error.message)
+    return finish(tenant, event)
+
+
+def apply_once(tenant, config, event: OutboxEvent, action: PlannedAction) -> bool:
+    """Run one action unless it already ran for this event; True when it ran now."""
+    entity = config.entities[event.entity]
+    with tenant_context(tenant), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO workflows_actionrun (tenant_id, event_id, workflow, action_index, "
+            "action_type, result, applied_at) VALUES (%s, %s, %s, %s, %s, '{}', now()) "
+            "ON CONFLICT (tenant_id, event_id, workflow, action_index) DO NOTHING RETURNING id",
+            [tenant.pk, event.pk, action.workflow, action.index, action.spec["type"]],
+        )
+        inserted = cursor.fetchone()
+        if inserted is None:
+            return False
+        context = ActionContext(
+            tenant=tenant,
+            config=config,
+            entity=entity,
+            record_id=event.record_id,
+            record=event.values,
+            system=event.system,
+            event_id=event.pk,
+            kind=event.kind,
+            workflow=action.workflow,
+            idempotency_key=f"{event.pk}:{action.workflow}:{action.index}",
+            depth=event.depth,
+        )
+        token = current_depth.set(event.depth + 1)
+        try:
+            result = actions.get(action.spec["type"]).run(action.spec, context)
+        finally:
+            current_depth.reset(token)
+        cursor.execute(
+            "UPDATE workflows_actionrun SET result = %s::jsonb WHERE id = %s",
+            [_json(result), inserted[0]],
+        )
+    logger.info(
+        "workflows.action_applied",
+        event=event.pk,
+        workflow=action.workflow,
+        action=action.spec["type"],
+    )
+    return True
+
+
+def _json(value) -> str:
+    import json
+
+    return json.dumps(value, default=str)
+
+
+def note_failure(tenant, event: OutboxEvent, message: str, countdown: int) -> None:
+    with tenant_context(tenant):
+        OutboxEvent.objects.filter(pk=event.pk).update(
+            last_error=message[:2000],
+            next_attempt_at=timezone.now() + dt.timedelta(seconds=countdown),
+        )
+
+
+def finish(tenant, event: OutboxEvent, dead: str | None = None) -> str:
+    status = OutboxEvent.Status.DEAD if dead else OutboxEvent.Status.DONE
+    with tenant_context(tenant):
+        OutboxEvent.objects.filter(pk=event.pk).update(
+            status=status, finished_at=timezone.now(), last_error=(dead or "")[:2000]
+        )
+    if dead:
+        logger.warning("workflows.dead_letter", event=event.pk, error=dead)
+    return status

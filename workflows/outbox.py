@@ -1,0 +1,166 @@
+"""Writing events to the outbox, in the transaction of the change they record, and handing
+them to the workers once it commits.
+
+The records service calls :func:`record_changed` after every write (and the state machines'
+check names the transitions taken); nothing is written when no workflow of the configuration
+listens, so entities without workflows pay nothing. A broker that is down when the change
+commits loses nothing: the event stays pending and the beat's sweep hands it over later.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+
+import structlog
+from django.db import transaction
+from django.utils import timezone
+
+from workflows.models import OutboxEvent
+
+logger = structlog.get_logger("crm.workflows")
+
+# Set while a worker runs a workflow's actions: the events those actions cause are one step
+# deeper (workflows.delivery stops a loop at MAX_DEPTH).
+current_depth: ContextVar[int] = ContextVar("crm_workflow_depth", default=0)
+
+
+def system_of(record) -> dict:
+    return {
+        "id": record.pk,
+        "version": record.version,
+        "owner": record.owner_id or 0,
+        "created_by": record.created_by_id or 0,
+    }
+
+
+def record_changed(tenant, config, entity, record, kind: str, before: dict, after: dict, user):
+    """Keep an event of a record's change if an automation listens to it."""
+    workflows = config.workflows
+    if not workflows.automations.get(entity.key):
+        return None
+    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    if kind == "updated" and not changed:
+        return None
+    if not workflows.listening(entity.key, kind, set(changed)):
+        return None
+    return write(
+        tenant,
+        config,
+        entity.key,
+        record,
+        kind,
+        values=before if kind == "deleted" else after,
+        changed=changed,
+        user=user,
+    )
+
+
+def records_created(tenant, config, entity, records, user) -> int:
+    """A bulk create's events, written in one statement."""
+    if not config.workflows.automations.get(entity.key):
+        return 0
+    now, depth = timezone.now(), current_depth.get()
+    events = [
+        OutboxEvent(
+            tenant=tenant,
+            kind="created",
+            entity=entity.key,
+            record_id=record.pk,
+            config_version=config.version,
+            values=record.data,
+            system=system_of(record),
+            changed=sorted(record.data),
+            user=user if getattr(user, "pk", None) else None,
+            depth=depth,
+            created_at=now,
+            dispatched_at=now,
+        )
+        for record in records
+        if config.workflows.listening(entity.key, "created", set(record.data))
+    ]
+    if not events:
+        return 0
+    OutboxEvent.objects.bulk_create(events)
+    tenant_id = getattr(tenant, "pk", tenant)
+    ids = [event.pk for event in events]
+    transaction.on_commit(lambda: dispatch(tenant_id, ids))
+    return len(events)
+
+
+def transitions_taken(tenant, config, entity, record, taken, user) -> list:
+    """An event per transition with actions (a state machine's)."""
+    events = []
+    for machine, transition in taken:
+        if transition.actions:
+            events.append(
+                write(
+                    tenant,
+                    config,
+                    entity.key,
+                    record,
+                    "transition",
+                    values=record.data,
+                    changed=[machine.field],
+                    user=user,
+                    workflow=machine.key,
+                    detail=transition.key,
+                )
+            )
+    return events
+
+
+def start_workflow(context, workflow: str) -> OutboxEvent:
+    """An action's ``start_workflow``: an event that runs ``workflow`` on the same record."""
+    from records.models import Record
+
+    record = Record.objects.get(pk=context.record_id)
+    return write(
+        context.tenant,
+        context.config,
+        context.entity.key,
+        record,
+        "started",
+        values=record.data,
+        changed=[],
+        user=None,
+        workflow=workflow,
+    )
+
+
+def write(
+    tenant, config, entity_key, record, kind, *, values, changed, user, workflow="", detail=""
+) -> OutboxEvent:
+    now = timezone.now()
+    event = OutboxEvent.objects.create(
+        tenant=tenant,
+        kind=kind,
+        entity=entity_key,
+        record_id=record.pk,
+        config_version=config.version,
+        workflow=workflow,
+        detail=detail,
+        values=values,
+        system=system_of(record),
+        changed=changed,
+        user=user if getattr(user, "pk", None) else None,
+        depth=current_depth.get(),
+        created_at=now,
+        dispatched_at=now,
+    )
+    tenant_id = getattr(tenant, "pk", tenant)
+    transaction.on_commit(lambda: dispatch(tenant_id, [event.pk]))
+    return event
+
+
+def dispatch(tenant_id: int, event_ids: list[int]) -> int:
+    """Hand events to the broker; those it refuses stay pending for the sweep."""
+    from workflows.tasks import deliver_event
+
+    sent = 0
+    for event_id in event_ids:
+        try:
+            deliver_event.apply_async((tenant_id, event_id), retry=False)
+            sent += 1
+        except Exception as error:  # noqa: BLE001  (any broker failure: the sweep retries)
+            logger.warning("workflows.dispatch_failed", event=event_id, error=str(error))
+    return sent

@@ -1,0 +1,54 @@
+"""Celery tasks of the workflows: delivering events (acks late: a worker lost mid-task leaves
+its message to be redelivered), and the beat's sweep of events the broker never got."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from celery import shared_task
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from tenants.context import tenant_context
+from tenants.models import Tenant
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def deliver_event(self, tenant_id: int, event_id: int) -> str:
+    from workflows.delivery import RetryLater, deliver
+
+    try:
+        return deliver(tenant_id, event_id)
+    except RetryLater as later:
+        raise self.retry(countdown=later.countdown, exc=later) from later
+
+
+@shared_task(acks_late=True)
+def sweep_outbox() -> int:
+    """Hand over again the pending events whose dispatch or retry is overdue (the broker was
+    down, a retry message was lost); delivering twice is harmless."""
+    from workflows.models import OutboxEvent
+    from workflows.outbox import dispatch
+
+    now = timezone.now()
+    grace = dt.timedelta(seconds=settings.WORKFLOW_SWEEP_GRACE_S)
+    sent = 0
+    for tenant in Tenant.objects.all():
+        with tenant_context(tenant):
+            due = list(
+                OutboxEvent.objects.filter(status=OutboxEvent.Status.PENDING)
+                .filter(
+                    Q(next_attempt_at__isnull=True, dispatched_at__lt=now - grace)
+                    | Q(next_attempt_at__lt=now - grace)
+                )
+                .order_by("created_at")
+                .values_list("pk", flat=True)[:500]
+            )
+            if due:
+                OutboxEvent.objects.filter(pk__in=due).update(
+                    dispatched_at=now, next_attempt_at=None
+                )
+        if due:
+            sent += dispatch(tenant.pk, due)
+    return sent
