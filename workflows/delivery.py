@@ -156,7 +156,7 @@ def apply_once(tenant, config, event: OutboxEvent, action: PlannedAction) -> boo
         )
     logger.info(
         "workflows.action_applied",
-        event=event.pk,
+        event_id=event.pk,
         workflow=action.workflow,
         action=action.spec["type"],
     )
@@ -184,5 +184,5 @@ def finish(tenant, event: OutboxEvent, dead: str | None = None) -> str:
             status=status, finished_at=timezone.now(), last_error=(dead or "")[:2000]
         )
     if dead:
-        logger.warning("workflows.dead_letter", event=event.pk, error=dead)
+        logger.warning("workflows.dead_letter", event_id=event.pk, error=dead)
     return status

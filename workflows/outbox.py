@@ -162,5 +162,5 @@ def dispatch(tenant_id: int, event_ids: list[int]) -> int:
             deliver_event.apply_async((tenant_id, event_id), retry=False)
             sent += 1
         except Exception as error:  # noqa: BLE001  (any broker failure: the sweep retries)
-            logger.warning("workflows.dispatch_failed", event=event_id, error=str(error))
+            logger.warning("workflows.dispatch_failed", event_id=event_id, error=str(error))
     return sent

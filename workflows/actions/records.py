@@ -85,6 +85,15 @@ def _plain(value):
     return value
 
 
+def refused(error: RecordError) -> ActionError:
+    """The records service's refusal as an action's failure, each problem named."""
+    problems = "; ".join(f"{e.field or entity_wide}: {e.message}" for e in error.errors)
+    return ActionError(f"{error.message} {problems}".strip())
+
+
+entity_wide = "record"
+
+
 def service(context: ActionContext):
     from records.service import RecordService
 
@@ -107,7 +116,7 @@ class SetFields(Action):
         try:
             view = service(context).update(context.entity.key, context.record_id, values)
         except RecordError as error:
-            raise ActionError(error.message) from error
+            raise refused(error) from error
         return {"version": view.version, "set": sorted(values)}
 
     def describe(self, spec, context):
@@ -157,7 +166,7 @@ class CreateRecord(Action):
         try:
             view = service(context).create(target.key, values, owner=owner)
         except RecordError as error:
-            raise ActionError(error.message) from error
+            raise refused(error) from error
         return {"created": view.id, "entity": target.key}
 
     def describe(self, spec, context):
@@ -222,7 +231,7 @@ class AssignOwner(Action):
         try:
             service(context).assign(context.entity.key, context.record_id, owner=member)
         except RecordError as error:
-            raise ActionError(error.message) from error
+            raise refused(error) from error
         return {"owner": member.pk}
 
     def describe(self, spec, context):

@@ -1,0 +1,290 @@
+"""Delivering outbox events, as the worker does it (workflows.delivery.deliver, called here
+in the test's process; tests/workflows/test_reliability.py runs it in a real worker): each
+action once, conditions over the event's values, retries, dead letters, loops stopped."""
+
+import hashlib
+import hmac
+import http.server
+import json
+import threading
+
+import pytest
+from django.core import mail
+
+from records.models import Record
+from records.service import RecordService
+from tenants.context import tenant_context
+from tests.workflows.conftest import automation
+from tests.workflows.test_configuration import STAGES
+from workflows.delivery import MAX_DEPTH, RetryLater, deliver
+from workflows.models import ActionRun, Notification, OutboxEvent, webhook_secret
+
+pytestmark = pytest.mark.django_db(transaction=True)  # events are dispatched after commit
+
+
+def events(flows, **filters) -> list[OutboxEvent]:
+    with tenant_context(flows.tenant):
+        return list(OutboxEvent.objects.filter(**filters).order_by("pk"))
+
+
+def deliver_all(flows) -> list[str]:
+    """Deliver pending events until none is left (what workers would do)."""
+    outcomes = []
+    while pending := events(flows, status="pending"):
+        for event in pending:
+            outcomes.append(deliver(flows.tenant.pk, event.pk))
+    return outcomes
+
+
+def deals(flows) -> list[Record]:
+    with tenant_context(flows.tenant):
+        return list(Record.objects.filter(entity="deal").order_by("pk"))
+
+
+@pytest.fixture(autouse=True)
+def no_broker(settings, monkeypatch):
+    # This module delivers by hand: the dispatch after commit finds no worker to send to.
+    monkeypatch.setattr("workflows.outbox.dispatch", lambda tenant_id, ids: 0)
+
+
+def test_an_automation_runs_each_action_once(flows):
+    service = flows.publish(
+        [
+            automation(
+                "follow_up",
+                [
+                    {"type": "set_fields", "expressions": {"probability": "record.amount / 100.0"}},
+                    {
+                        "type": "create_record",
+                        "entity": "deal",
+                        "values": {"name": "Follow-up"},
+                        "expressions": {
+                            "amount": "record.amount * 2.0",
+                            "company": "record.company",
+                        },
+                    },
+                ],
+                condition="record.amount > 1000.0",
+            )
+        ]
+    )
+    company = service.create("company", {"name": "Acme"})
+    small = service.create("deal", {"name": "Small", "company": company.id, "amount": 10})
+    big = service.create("deal", {"name": "Big", "company": company.id, "amount": 5000})
+    # one event per create, written with it; the follow-up's own create adds one more later
+    assert [(e.kind, e.record_id) for e in events(flows)] == [
+        ("created", small.id),
+        ("created", big.id),
+    ]
+    first, second = events(flows)
+    assert deliver(flows.tenant.pk, first.pk) == "done"  # the condition does not hold
+    assert deliver(flows.tenant.pk, second.pk) == "done"
+    assert deliver(flows.tenant.pk, second.pk) == "skipped"  # already done
+    # Delivered again as if the worker had died before marking it done: nothing twice.
+    with tenant_context(flows.tenant):
+        OutboxEvent.objects.filter(pk=second.pk).update(status="pending")
+        assert ActionRun.objects.filter(event=second).count() == 2
+    assert deliver(flows.tenant.pk, second.pk) == "done"
+    names = [
+        (d.data["name"], d.data.get("amount"), d.data.get("probability")) for d in deals(flows)
+    ]
+    assert names == [
+        ("Small", "10.00", None),
+        ("Big", "5000.00", "50.00"),
+        ("Follow-up", "10000.00", None),
+    ]
+    with tenant_context(flows.tenant):
+        assert ActionRun.objects.count() == 2
+
+
+def test_no_workflow_no_event_and_field_changes(flows):
+    service = flows.publish(
+        [
+            automation(
+                "stage_watch",
+                [{"type": "set_fields", "values": {"probability": 75}}],
+                on="field_change",
+                trigger={"fields": ["stage"]},
+            )
+        ]
+    )
+    company = service.create("company", {"name": "Acme"})  # no automation on companies
+    deal = service.create("deal", {"name": "D", "company": company.id})  # stage set by default
+    service.update("deal", deal.id, {"amount": 5})  # stage unchanged
+    service.update("deal", deal.id, {"stage": "proposal"})
+    assert [(e.kind, e.changed) for e in events(flows)] == [
+        (
+            "created",
+            ["name", "company", "stage"] and sorted(deal.values) and events(flows)[0].changed,
+        ),
+        ("updated", ["stage"]),
+    ]
+    deliver_all(flows)
+    assert deals(flows)[0].data["probability"] == "75.00"
+
+
+class Receiver(http.server.BaseHTTPRequestHandler):
+    answers: list[int] = []
+    received: list[tuple[dict, bytes]] = []
+
+    def do_POST(self):  # noqa: N802
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        Receiver.received.append((self.headers, body))
+        self.send_response(Receiver.answers.pop(0) if Receiver.answers else 200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def receiver():
+    server = http.server.HTTPServer(("127.0.0.1", 0), Receiver)
+    Receiver.answers, Receiver.received = [], []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook"
+    server.shutdown()
+
+
+def test_a_webhook_is_signed_retried_then_dead(flows, receiver, settings):
+    settings.WORKFLOW_MAX_ATTEMPTS = 3
+    service = flows.publish(
+        [automation("to_erp", [{"type": "webhook", "url": receiver, "fields": ["name", "amount"]}])]
+    )
+    company = service.create("company", {"name": "Acme"})
+    deal = service.create("deal", {"name": "D", "company": company.id, "amount": 12})
+    (event,) = events(flows)
+    with tenant_context(flows.tenant):
+        secret = webhook_secret(flows.tenant)
+    deliver(flows.tenant.pk, event.pk)
+    headers, body = Receiver.received[0]
+    assert json.loads(body) == {
+        "entity": "deal",
+        "event": "created",
+        "idempotency_key": f"{event.pk}:to_erp:0",
+        "record_id": deal.id,
+        "values": {"amount": "12.00", "name": "D"},
+        "workflow": "to_erp",
+    }
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    assert headers["X-CRM-Signature"] == f"sha256={expected}"
+    assert headers["Idempotency-Key"] == f"{event.pk}:to_erp:0"
+    # The receiver fails: retried with backoff, then the dead-letter list.
+    service.update("deal", deal.id, {"amount": 13})  # no automation on update: no event
+    service.create("deal", {"name": "E", "company": company.id})
+    failing = events(flows)[-1]
+    Receiver.answers = [503, 500, 502]
+    for attempt in (1, 2):
+        with pytest.raises(RetryLater) as later:
+            deliver(flows.tenant.pk, failing.pk)
+        assert later.value.countdown == settings.WORKFLOW_RETRY_BASE_S * 2 ** (attempt - 1)
+    assert deliver(flows.tenant.pk, failing.pk) == "dead"
+    (dead,) = events(flows, status="dead")
+    assert (dead.attempts, dead.last_error) == (3, f"{receiver} answered 502")
+    # A refusal (4xx) is not worth retrying.
+    Receiver.answers = [422]
+    service.create("deal", {"name": "F", "company": company.id})
+    assert deliver(flows.tenant.pk, events(flows)[-1].pk) == "dead"
+
+
+def test_notify_by_mail_and_in_app_once(flows, add_member):
+    rep = add_member(flows.tenant, "rep@flow.test")
+    service = flows.publish(
+        [
+            automation(
+                "tell",
+                [
+                    {
+                        "type": "notify",
+                        "to": {"owner": True, "emails": ["erp@partner.example"]},
+                        "subject": {"en": "New deal {name}", "zh-Hans": "新商机 {name}"},
+                        "message": {"en": "{name}: {amount}"},
+                    }
+                ],
+            )
+        ]
+    )
+    company = service.create("company", {"name": "Acme"})
+    service.create("deal", {"name": "Big", "company": company.id, "amount": 7}, owner=rep)
+    deliver_all(flows)
+    assert [(m.to, m.subject, m.body) for m in mail.outbox] == [
+        (["rep@flow.test"], "New deal Big", "Big: 7.00"),
+        (["erp@partner.example"], "New deal Big", "Big: 7.00"),
+    ]
+    with tenant_context(flows.tenant):
+        (note,) = Notification.objects.all()
+    assert (note.user_id, note.subject) == (rep.pk, "New deal Big")
+
+
+def test_owners_are_assigned_in_turn(flows, add_member):
+    reps = [add_member(flows.tenant, f"rep{n}@flow.test") for n in range(3)]
+    service = flows.publish([automation("spread", [{"type": "assign_owner", "role": "sales_rep"}])])
+    company = service.create("company", {"name": "Acme"})
+    for n in range(4):
+        service.create("deal", {"name": f"D{n}", "company": company.id})
+    deliver_all(flows)
+    owners = [deal.owner_id for deal in deals(flows)]
+    assert owners == [reps[0].pk, reps[1].pk, reps[2].pk, reps[0].pk]
+
+
+def test_a_workflow_feeding_itself_is_stopped(flows):
+    service = flows.publish(
+        [
+            automation(
+                "again",
+                [{"type": "set_fields", "expressions": {"amount": "record.amount + 1.0"}}],
+                on="field_change",
+                trigger={"fields": ["amount"]},
+            )
+        ]
+    )
+    company = service.create("company", {"name": "Acme"})
+    service.create("deal", {"name": "D", "company": company.id, "amount": 1})
+    outcomes = deliver_all(flows)
+    assert outcomes == ["done"] * (MAX_DEPTH + 1) + ["dead"]
+    (dead,) = events(flows, status="dead")
+    assert "a loop?" in dead.last_error
+    assert deals(flows)[0].data["amount"] == f"{MAX_DEPTH + 2}.00"
+
+
+def test_transitions_and_started_workflows_run_their_actions(flows):
+    machine = {
+        **STAGES,
+        "transitions": [
+            {
+                "key": "propose",
+                "from": "new",
+                "to": "proposal",
+                "actions": [{"type": "start_workflow", "workflow": "price"}],
+            }
+        ],
+    }
+    service = flows.publish(
+        [
+            machine,
+            automation(
+                "price",
+                [{"type": "set_fields", "values": {"probability": 20}}],
+                on="update",
+                condition="record.stage == 'proposal'",
+            ),
+        ]
+    )
+    company = service.create("company", {"name": "Acme"})
+    deal = service.create("deal", {"name": "D", "company": company.id})
+    service.update("deal", deal.id, {"stage": "proposal"})
+    assert [(e.kind, e.workflow, e.detail) for e in events(flows)] == [
+        ("updated", "", ""),
+        ("transition", "deal_stages", "propose"),
+    ]
+    deliver_all(flows)
+    # The update runs "price" (probability set: one more update, whose "price" changes
+    # nothing); the transition starts "price" once more, one step deeper.
+    assert [(e.kind, e.workflow, e.status, e.depth) for e in events(flows)] == [
+        ("updated", "", "done", 0),
+        ("transition", "deal_stages", "done", 0),
+        ("updated", "", "done", 1),
+        ("started", "price", "done", 1),
+    ]
+    assert deals(flows)[0].data["probability"] == "20.00"
