@@ -12,7 +12,6 @@ import pytest
 from django.core import mail
 
 from records.models import Record
-from records.service import RecordService
 from tenants.context import tenant_context
 from tests.workflows.conftest import automation
 from tests.workflows.test_configuration import STAGES
