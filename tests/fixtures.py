@@ -73,6 +73,7 @@ def worker_environment(queue: str) -> dict:
     env["DATABASE_NAME"] = connections["default"].settings_dict["NAME"]
     env["PYTHONPATH"] = str(ROOT)
     env["LOG_FORMAT"] = "console"
+    env["CELERY_TASK_DEFAULT_QUEUE"] = queue  # what the worker's own tasks send goes there too
     return env
 
 
@@ -93,50 +94,78 @@ def test_task_queue():
         (Path(options["control_folder"]) / f"{queue}.exchange").unlink(missing_ok=True)
 
 
+class Worker:
+    """A real Celery worker process consuming ``queue`` through the real broker."""
+
+    def __init__(self, queue: str, env: dict):
+        self.queue, self.env = queue, env
+        self.log = ROOT / "var" / f"{queue}-{uuid.uuid4().hex[:6]}.log"
+        self.log.parent.mkdir(exist_ok=True)
+        with self.log.open("w") as log_file:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "--app",
+                    "config",
+                    "worker",
+                    "--pool",
+                    "solo",
+                    "--queues",
+                    queue,
+                    "--loglevel",
+                    "INFO",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                    "--hostname",
+                    f"{queue}-{uuid.uuid4().hex[:6]}@%h",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+            )
+
+    def kill(self) -> None:
+        """SIGKILL: the task in hand dies with the process, nothing acknowledged."""
+        self.process.kill()
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()  # warm shutdown: the task in hand finishes first
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        if not os.environ.get("KEEP_WORKER_LOGS"):
+            self.log.unlink(missing_ok=True)
+
+
 @pytest.fixture
-def celery_worker_queue(django_db_setup, django_db_blocker, test_task_queue):
+def start_worker(django_db_setup, django_db_blocker, test_task_queue):
+    """Start real workers on this run's queue (``start_worker()``); all stopped at the end."""
+    started: list[Worker] = []
+    with django_db_blocker.unblock():
+        env = worker_environment(test_task_queue)
+
+    def start() -> Worker:
+        started.append(Worker(test_task_queue, env))
+        return started[-1]
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+@pytest.fixture
+def celery_worker_queue(start_worker, test_task_queue):
     """A real Celery worker process consuming this run's queue through the real broker.
 
     Function-scoped: the worker stops (finishing its task) before the test's database is
     emptied, so no task of one test runs against the next one's data.
     """
-    queue = test_task_queue
-    with django_db_blocker.unblock():
-        env = worker_environment(queue)
-    log = ROOT / "var" / f"{queue}-{uuid.uuid4().hex[:6]}.log"
-    log.parent.mkdir(exist_ok=True)
-    with log.open("w") as log_file:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "--app",
-                "config",
-                "worker",
-                "--pool",
-                "solo",
-                "--queues",
-                queue,
-                "--loglevel",
-                "INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--hostname",
-                f"{queue}-{uuid.uuid4().hex[:6]}@%h",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        yield queue
-    finally:
-        process.terminate()  # warm shutdown: the task in hand finishes first
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.unlink(missing_ok=True)
+    start_worker()
+    return test_task_queue

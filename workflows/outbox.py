@@ -9,6 +9,7 @@ commits loses nothing: the event stays pending and the beat's sweep hands it ove
 
 from __future__ import annotations
 
+import time
 from contextvars import ContextVar
 
 import structlog
@@ -152,15 +153,28 @@ def write(
     return event
 
 
-def dispatch(tenant_id: int, event_ids: list[int]) -> int:
+# After the broker refused an event, writes stop trying for this long (a refused connection
+# can take seconds, which a user's save must not wait for); the sweep keeps trying.
+BROKER_COOLDOWN_S = 30
+_broker_down_until = 0.0
+
+
+def dispatch(tenant_id: int, event_ids: list[int], *, sweeping: bool = False) -> int:
     """Hand events to the broker; those it refuses stay pending for the sweep."""
+    global _broker_down_until
     from workflows.tasks import deliver_event
 
+    if not sweeping and time.monotonic() < _broker_down_until:
+        return 0
     sent = 0
     for event_id in event_ids:
         try:
             deliver_event.apply_async((tenant_id, event_id), retry=False)
             sent += 1
         except Exception as error:  # noqa: BLE001  (any broker failure: the sweep retries)
+            _broker_down_until = time.monotonic() + BROKER_COOLDOWN_S
             logger.warning("workflows.dispatch_failed", event_id=event_id, error=str(error))
+            break  # the others wait for the sweep too
+    else:
+        _broker_down_until = 0.0
     return sent

@@ -50,5 +50,5 @@ def sweep_outbox() -> int:
                     dispatched_at=now, next_attempt_at=None
                 )
         if due:
-            sent += dispatch(tenant.pk, due)
+            sent += dispatch(tenant.pk, due, sweeping=True)
     return sent
