@@ -567,6 +567,7 @@ class SchemaBuilder:
         record_id = {"id": arg(nn(GraphQLID), "id")}
         return {
             **self.upsert_mutation(entity, create_input),
+            **self.transition_mutation(entity, payload, patch),
             f"create{name}": GraphQLField(
                 nn(payload),
                 args={"input": arg(nn(create_input), "input")},
@@ -587,6 +588,28 @@ class SchemaBuilder:
             f"restore{name}": GraphQLField(
                 nn(payload), args=record_id, resolve=resolvers.restore(entity.key)
             ),
+        }
+
+    def transition_mutation(self, entity: CompiledEntity, payload, patch) -> dict:
+        """``transition{Entity}(id, transition, input)``: take a state machine's transition by
+        name, with the values it requires; only for entities with a state machine."""
+        workflows = self.config.workflows
+        machines = workflows.state_machines.get(entity.key, []) if workflows else []
+        keys = sorted({t.key for machine in machines for t in machine.transitions})
+        if not keys:
+            return {}
+        name = type_name(entity.key)
+        return {
+            f"transition{name}": GraphQLField(
+                nn(payload),
+                args={
+                    "id": arg(nn(GraphQLID), "id"),
+                    "transition": arg(nn(literal_enum(f"{name}Transition", keys)), "transition"),
+                    "input": arg(patch, "input"),
+                },
+                resolve=resolvers.transition(entity.key),
+                description="Move the record along its state machine (docs/workflows.md).",
+            )
         }
 
     def upsert_mutation(self, entity: CompiledEntity, create_input) -> dict:

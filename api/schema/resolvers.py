@@ -268,6 +268,18 @@ def update(entity_key: str):
     return resolve
 
 
+def transition(entity_key: str):
+    def resolve(root, info, **args):
+        from workflows.services import transition as take
+
+        context = crm(info)
+        values = writable_values(context, entity_key, args.get("input"))
+        pk = record_id(args["id"], entity_key)
+        return payload_of(lambda: take(context.service, entity_key, pk, args["transition"], values))
+
+    return resolve
+
+
 def restore(entity_key: str):
     def resolve(root, info, **args):
         context = crm(info)

@@ -109,3 +109,40 @@ def test_a_transition_taken_by_name(dead):
         services.transition(dead.service, "deal", deal.id, "win")
     moved = services.transition(dead.service, "deal", deal.id, "propose")
     assert moved.values["stage"] == "proposal"
+
+
+def test_the_transition_mutation(dead, client):
+    from api.tokens import issue_token
+
+    token = issue_token(dead.tenant, dead.admin)
+
+    def post(query, variables):
+        return client.post(
+            "/graphql/",
+            {"query": query, "variables": variables},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        ).json()
+
+    query = (
+        "mutation($id: ID!, $t: DealTransition!, $input: DealPatch) { transitionDeal(id: $id, "
+        "transition: $t, input: $input) { record { stage amount } errors { field code message } } }"
+    )
+    refused = post(query, {"id": str(dead.deal.id), "t": "win"})["data"]["transitionDeal"]
+    assert refused == {
+        "record": None,
+        "errors": [
+            {
+                "field": None,
+                "code": "invalid",
+                "message": "win does not leave 'new' (it leaves proposal).",
+            }
+        ],
+    }
+    taken = post(query, {"id": str(dead.deal.id), "t": "propose", "input": {"amount": "99"}})
+    assert taken["data"]["transitionDeal"] == {
+        "record": {"stage": "proposal", "amount": "99.00"},
+        "errors": [],
+    }
+    unknown = post(query, {"id": str(dead.deal.id), "t": "fly"})
+    assert unknown["errors"][0]["extensions"]["code"] == "invalid_query"
