@@ -205,7 +205,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workflows.tasks.sweep_outbox",
         "schedule": float(os.environ.get("WORKFLOW_SWEEP_EVERY_S", "30")),
     },
+    "workflows-schedules": {
+        "task": "workflows.tasks.run_schedules",
+        "schedule": float(os.environ.get("WORKFLOW_SCHEDULES_EVERY_S", "60")),
+    },
 }
+# A date-relative automation ("3 days before close_date") fires for moments that passed at
+# most this long ago: a new automation does not fire for every old record.
+WORKFLOW_SCHEDULE_LOOKBACK_H = int(os.environ.get("WORKFLOW_SCHEDULE_LOOKBACK_H", "24"))
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")

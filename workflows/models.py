@@ -51,6 +51,14 @@ class OutboxEvent(TenantOwned):
                 condition=models.Q(status="pending"),
             )
         ]
+        constraints = [
+            # A date-relative automation fires once per record and moment (workflows/schedules.py).
+            models.UniqueConstraint(
+                fields=["tenant", "workflow", "record_id", "detail"],
+                condition=models.Q(kind="scheduled"),
+                name="outbox_schedule_once",
+            )
+        ]
 
 
 class ActionRun(TenantOwned):

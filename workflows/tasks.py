@@ -52,3 +52,18 @@ def sweep_outbox() -> int:
         if due:
             sent += dispatch(tenant.pk, due, sweeping=True)
     return sent
+
+
+@shared_task(acks_late=True)
+def run_schedules() -> int:
+    """Fire the date-relative automations whose moment has come (the beat, every minute)."""
+    from workflows.outbox import dispatch
+    from workflows.schedules import fire_due
+
+    fired = 0
+    for tenant in Tenant.objects.all():
+        ids = fire_due(tenant)
+        if ids:
+            fired += len(ids)
+            dispatch(tenant.pk, ids, sweeping=True)
+    return fired
