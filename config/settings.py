@@ -205,6 +205,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workflows.tasks.sweep_outbox",
         "schedule": float(os.environ.get("WORKFLOW_SWEEP_EVERY_S", "30")),
     },
+    "workflows-escalations": {
+        "task": "workflows.tasks.escalate_approvals",
+        "schedule": float(os.environ.get("WORKFLOW_SCHEDULES_EVERY_S", "60")),
+    },
     "workflows-schedules": {
         "task": "workflows.tasks.run_schedules",
         "schedule": float(os.environ.get("WORKFLOW_SCHEDULES_EVERY_S", "60")),

@@ -11,14 +11,21 @@ import json
 from pathlib import Path
 
 from metadata.fieldtypes import field_types
-from workflows.schema import action_schema, workflow_schema
+from workflows.schema import action_schema, approver_schema, workflow_schema
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "config.schema.json"
 LOCALES = ["en", "zh-Hans"]
 KEY_PATTERN = "^[a-z][a-z0-9_]{0,62}$"
 SCOPES = ("none", "own", "team", "subordinates", "all")
 FIELD_ACCESS = ("hidden", "read", "edit")
-SPECIAL_PERMISSIONS = ("export", "import", "mass_update", "configure", "view_audit")
+SPECIAL_PERMISSIONS = (
+    "export",
+    "import",
+    "mass_update",
+    "configure",
+    "view_audit",
+    "edit_locked",  # change records waiting for an approval
+)
 
 COMMON_FIELD_OPTIONS = {
     "key": {"$ref": "#/$defs/key", "description": "API name, snake_case, stable once published."},
@@ -115,6 +122,7 @@ def build_schema() -> dict:
         "$defs": {
             "workflow": workflow_schema(),
             "action": action_schema(),
+            "approver": approver_schema(),
             "key": {"type": "string", "pattern": KEY_PATTERN},
             "label": {
                 "type": "object",

@@ -16,6 +16,7 @@ class RecordErrorCode(StrEnum):
     NO_CONFIGURATION = "no_configuration"
     INVALID_QUERY = "invalid_query"
     PERMISSION_DENIED = "permission_denied"
+    RECORD_LOCKED = "record_locked"  # pending approval (workflows/approvals.py)
 
 
 @dataclass(frozen=True)

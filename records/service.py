@@ -40,7 +40,7 @@ from records.values import (
     system_values,
 )
 from tenants.context import tenant_context
-from workflows import state_machines
+from workflows import approvals, state_machines
 
 
 @dataclass(frozen=True)
@@ -324,6 +324,7 @@ class RecordService:
             entity = self._entity(entity_key, config)
             record = self._fetch(entity, record_id, lock=True)
             self.permissions.check_record(config, entity, record.pk, "update")
+            approvals.check_unlocked(config, entity, record.pk, self.permissions)
             if version is not None and version != record.version:
                 raise RecordError(
                     RecordErrorCode.VERSION_CONFLICT,
@@ -366,6 +367,7 @@ class RecordService:
             entity = self._entity(entity_key, config)
             record = self._fetch(entity, record_id, lock=True)
             self.permissions.check_record(config, entity, record.pk, "delete")
+            approvals.check_unlocked(config, entity, record.pk, self.permissions)
             self._soft_delete(config, entity, record, set())
 
     def restore(self, entity_key: str, record_id: int) -> RecordView:

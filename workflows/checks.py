@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from metadata.cel_check import ExpressionError
 from metadata.fieldtypes.base import Problem
 from workflows.actions import actions
+from workflows.approvers import approver_kinds
 from workflows.definitions import parse_duration
 
 DATE_TYPES = ("date", "datetime")
@@ -27,8 +28,10 @@ def check_workflows(ctx) -> Iterator[Problem]:
             yield from check_trigger(workflow["trigger"], f"{path}.trigger", fields)
             yield from check_condition(ctx, workflow.get("condition"), f"{path}.condition", entity)
             yield from check_actions(ctx, workflow["actions"], f"{path}.actions", entity)
-        else:
+        elif workflow["type"] == "state_machine":
             yield from check_state_machine(ctx, workflow, path, entity, fields, roles)
+        else:
+            yield from check_approval(ctx, workflow, path, entity, roles)
     yield from check_start_cycles(ctx)
 
 
@@ -108,6 +111,43 @@ def check_state_machine(ctx, workflow, path, entity, fields, roles) -> Iterator[
                 )
         yield from check_condition(ctx, transition.get("condition"), f"{where}.condition", entity)
         yield from check_actions(ctx, transition.get("actions"), f"{where}.actions", entity)
+
+
+def check_approval(ctx, workflow, path, entity, roles) -> Iterator[Problem]:
+    yield from check_condition(ctx, workflow.get("entry"), f"{path}.entry", entity)
+    for index, role in enumerate((workflow.get("submitters") or {}).get("roles", [])):
+        if role not in roles:
+            yield Problem(
+                f"{path}.submitters.roles[{index}]", "unknown_role", f"there is no role {role!r}"
+            )
+    seen: set[str] = set()
+    for index, step in enumerate(workflow["steps"]):
+        where = f"{path}.steps[{index}]"
+        if step["key"] in seen:
+            yield Problem(f"{where}.key", "duplicate_key", f"the step {step['key']!r} is twice")
+        seen.add(step["key"])
+        yield from check_condition(ctx, step.get("criteria"), f"{where}.criteria", entity)
+        groups = [("approvers", step["approvers"])]
+        escalation = step.get("escalation")
+        if escalation is not None:
+            groups.append(("escalation.to", escalation.get("to") or []))
+            if bool(escalation.get("to")) == bool(escalation.get("decide")):
+                yield Problem(
+                    f"{where}.escalation", "escalate_how", "give either to (approvers) or decide"
+                )
+            try:
+                parse_duration(escalation["after"])
+            except ValueError as error:
+                yield Problem(f"{where}.escalation.after", "invalid_duration", str(error))
+        for name, approvers in groups:
+            for approver_index, spec in enumerate(approvers):
+                yield from approver_kinds.get(spec["type"]).check(
+                    spec, f"{where}.{name}[{approver_index}]", ctx, entity
+                )
+        if index == 0 and step.get("on_reject") == "previous":
+            yield Problem(f"{where}.on_reject", "no_previous", "the first step has no previous")
+    for phase, specs in (workflow.get("actions") or {}).items():
+        yield from check_actions(ctx, specs, f"{path}.actions.{phase}", entity)
 
 
 def check_start_cycles(ctx) -> Iterator[Problem]:

@@ -93,11 +93,43 @@ class StateMachine:
         return [t for t in self.transitions if t.leaves(state)]
 
 
+@dataclass(frozen=True)
+class ApprovalStep:
+    key: str
+    label: dict
+    criteria: cel.Program | None
+    approvers: tuple[dict, ...]
+    mode: str  # any: the first decision decides; all: every approver must approve
+    on_reject: str  # end, previous
+    escalate_after: dt.timedelta | None
+    escalate_to: tuple[dict, ...]
+    escalate_decision: str | None  # approve / reject automatically
+
+
+@dataclass(frozen=True)
+class ApprovalProcess:
+    key: str
+    entity: str
+    label: dict
+    entry: cel.Program | None
+    entry_source: str | None
+    submitter_roles: frozenset[str]
+    owner_submits: bool
+    allow_self_approval: bool
+    lock: bool
+    steps: tuple[ApprovalStep, ...]
+    actions: dict  # phase -> action specs
+
+    def step(self, key: str) -> ApprovalStep:
+        return next(step for step in self.steps if step.key == key)
+
+
 @dataclass
 class Workflows:
     by_key: dict[str, object] = field(default_factory=dict)
     automations: dict[str, list[Automation]] = field(default_factory=dict)  # by entity
     state_machines: dict[str, list[StateMachine]] = field(default_factory=dict)  # by entity
+    approvals: dict[str, list[ApprovalProcess]] = field(default_factory=dict)  # by entity
 
     def listening(self, entity: str, kind: str, changed: set[str]) -> list[Automation]:
         return [a for a in self.automations.get(entity, []) if a.listens_to(kind, changed)]
@@ -165,7 +197,44 @@ def compile_workflows(document: dict) -> Workflows:
             )
             compiled.state_machines.setdefault(spec["entity"], []).append(machine)
             compiled.by_key[spec["key"]] = machine
+        elif spec["type"] == "approval":
+            process = compile_approval(spec)
+            compiled.approvals.setdefault(spec["entity"], []).append(process)
+            compiled.by_key[spec["key"]] = process
     return compiled
+
+
+def compile_approval(spec: dict) -> ApprovalProcess:
+    submitters = spec.get("submitters") or {}
+    steps = []
+    for step in spec["steps"]:
+        escalation = step.get("escalation") or {}
+        steps.append(
+            ApprovalStep(
+                key=step["key"],
+                label=step.get("label", {}),
+                criteria=_program(step.get("criteria")),
+                approvers=tuple(step["approvers"]),
+                mode=step.get("mode", "any"),
+                on_reject=step.get("on_reject", "end"),
+                escalate_after=parse_duration(escalation["after"]) if escalation else None,
+                escalate_to=tuple(escalation.get("to") or ()),
+                escalate_decision=escalation.get("decide"),
+            )
+        )
+    return ApprovalProcess(
+        key=spec["key"],
+        entity=spec["entity"],
+        label=spec.get("label", {}),
+        entry=_program(spec.get("entry")),
+        entry_source=spec.get("entry"),
+        submitter_roles=frozenset(submitters.get("roles", [])),
+        owner_submits=bool(submitters.get("owner")),
+        allow_self_approval=bool(spec.get("allow_self_approval")),
+        lock=spec.get("lock", True),
+        steps=tuple(steps),
+        actions=dict(spec.get("actions") or {}),
+    )
 
 
 @lru_cache(maxsize=1024)

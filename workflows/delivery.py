@@ -68,7 +68,10 @@ def planned(config, event: OutboxEvent) -> list[PlannedAction]:
             return False
 
     found: list[PlannedAction] = []
-    if event.kind == "transition":
+    if event.kind == "approval":
+        process = workflows.by_key.get(event.workflow)
+        specs = [(event.workflow, tuple(process.actions.get(event.detail, ())))] if process else []
+    elif event.kind == "transition":
         machine = workflows.by_key.get(event.workflow)
         transition = next(
             (t for t in getattr(machine, "transitions", ()) if t.key == event.detail), None

@@ -123,3 +123,91 @@ def webhook_secret(tenant) -> str:
         tenant=tenant, defaults={"secret": secrets.token_urlsafe(32)}
     )
     return found.secret
+
+
+class ApprovalRequest(TenantOwned):
+    """One submission of a record to an approval process."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        APPROVED = "approved"
+        REJECTED = "rejected"
+        RECALLED = "recalled"
+
+    workflow = models.CharField(max_length=63)
+    entity = models.CharField(max_length=63)
+    record_id = models.BigIntegerField()
+    config_version = models.IntegerField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    step = models.CharField(max_length=63)  # the current step's key
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    submitted_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # One pending submission per record at a time.
+            models.UniqueConstraint(
+                fields=["tenant", "entity", "record_id"],
+                condition=models.Q(status="pending"),
+                name="approval_one_pending",
+            )
+        ]
+
+
+class ApprovalTask(TenantOwned):
+    """An approver's part in a step: to decide, decided, or closed by someone else's decision."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        APPROVED = "approved"
+        REJECTED = "rejected"
+        CLOSED = "closed"  # the step was decided without this approver
+        ESCALATED = "escalated"
+
+    request = models.ForeignKey(ApprovalRequest, on_delete=models.CASCADE, related_name="tasks")
+    step = models.CharField(max_length=63)
+    round = models.PositiveIntegerField(default=1)  # a step entered again counts anew
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    delegate = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    due_at = models.DateTimeField(null=True, blank=True)  # escalation
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "assignee", "status"], name="approval_inbox")]
+
+
+class ApprovalEntry(TenantOwned):
+    """The history of a request: who did what, when, with which comment."""
+
+    request = models.ForeignKey(ApprovalRequest, on_delete=models.CASCADE, related_name="history")
+    at = models.DateTimeField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=16)  # submitted, approved, rejected, recalled, skipped…
+    step = models.CharField(max_length=63, blank=True)
+    comment = models.TextField(blank=True)
+
+
+class Delegation(TenantOwned):
+    """While ``user`` is away (between ``starts`` and ``ends``), ``delegate`` may decide their
+    approvals too."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    delegate = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    starts = models.DateTimeField()
+    ends = models.DateTimeField()

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 from workflows.actions import actions
+from workflows.approvers import approver_kinds
 
-WORKFLOW_TYPES = ("automation", "state_machine")
+WORKFLOW_TYPES = ("automation", "state_machine", "approval")
+APPROVAL_PHASES = ("submitted", "step_approved", "approved", "rejected", "recalled", "escalated")
 TRIGGERS = ("create", "update", "create_or_update", "delete", "field_change", "date")
 # ISO 8601 durations, a minus sign meaning before: "-P3D" is three days before.
 DURATION = (
@@ -31,6 +33,77 @@ def action_schema() -> dict:
         },
         "allOf": branches,
         "unevaluatedProperties": False,
+    }
+
+
+def approver_schema() -> dict:
+    branches = []
+    for key, kind in approver_kinds.items():
+        then: dict = {"properties": dict(kind.params_schema)}
+        if kind.required_params:
+            then["required"] = list(kind.required_params)
+        branches.append(
+            {"if": {"properties": {"type": {"const": key}}, "required": ["type"]}, "then": then}
+        )
+    return {
+        "type": "object",
+        "required": ["type"],
+        "properties": {"type": {"enum": approver_kinds.keys()}},
+        "allOf": branches,
+        "unevaluatedProperties": False,
+    }
+
+
+def approval_schema() -> dict:
+    approvers = {"type": "array", "items": {"$ref": "#/$defs/approver"}, "minItems": 1}
+    return {
+        "required": ["steps"],
+        "properties": {
+            "entry": {"type": "string", "minLength": 1, "description": "CEL: who may enter"},
+            "submitters": {
+                "type": "object",
+                "properties": {
+                    "roles": {"type": "array", "items": {"$ref": "#/$defs/key"}},
+                    "owner": {"type": "boolean"},
+                },
+                "additionalProperties": False,
+                "description": "who may submit (default: anyone who may change the record)",
+            },
+            "allow_self_approval": {"type": "boolean"},
+            "lock": {"type": "boolean", "description": "records locked while pending (default)"},
+            "steps": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "required": ["key", "approvers"],
+                    "properties": {
+                        "key": {"$ref": "#/$defs/key"},
+                        "label": {"$ref": "#/$defs/label"},
+                        "criteria": {"type": "string", "minLength": 1},
+                        "approvers": approvers,
+                        "mode": {"enum": ["any", "all"]},
+                        "on_reject": {"enum": ["end", "previous"]},
+                        "escalation": {
+                            "type": "object",
+                            "required": ["after"],
+                            "properties": {
+                                "after": {"type": "string", "pattern": DURATION},
+                                "to": approvers,
+                                "decide": {"enum": ["approve", "reject"]},
+                            },
+                            "additionalProperties": False,
+                        },
+                    },
+                    "additionalProperties": False,
+                },
+            },
+            "actions": {
+                "type": "object",
+                "propertyNames": {"enum": list(APPROVAL_PHASES)},
+                "additionalProperties": {"type": "array", "items": {"$ref": "#/$defs/action"}},
+            },
+        },
     }
 
 
@@ -97,7 +170,11 @@ def workflow_schema() -> dict:
     }
     branches = [
         {"if": {"properties": {"type": {"const": kind}}, "required": ["type"]}, "then": then}
-        for kind, then in (("automation", automation), ("state_machine", state_machine))
+        for kind, then in (
+            ("automation", automation),
+            ("state_machine", state_machine),
+            ("approval", approval_schema()),
+        )
     ]
     return {
         "type": "object",

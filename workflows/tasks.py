@@ -67,3 +67,11 @@ def run_schedules() -> int:
             fired += len(ids)
             dispatch(tenant.pk, ids, sweeping=True)
     return fired
+
+
+@shared_task(acks_late=True)
+def escalate_approvals() -> int:
+    """Escalate the approval steps left undecided past their time (the beat, every minute)."""
+    from workflows.approvals import escalate_due
+
+    return sum(escalate_due(tenant) for tenant in Tenant.objects.all())
