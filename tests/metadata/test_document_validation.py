@@ -387,7 +387,7 @@ def test_a_valid_role_and_sharing_rule_pass(minimal):
         (
             {"permissions": ["fly"]},
             "roles[0].permissions[0]: 'fly' is not one of "
-            "['export', 'import', 'mass_update', 'configure', 'view_audit']",
+            "['export', 'import', 'mass_update', 'configure', 'view_audit', 'edit_locked']",
         ),
         (
             {"entities": {"account": {"fields": {"name": "write"}}}},
