@@ -37,6 +37,7 @@ from graphql import (
 from graphql_relay import to_global_id
 
 from api.schema import resolvers
+from api.schema.approvals import approval_fields
 from api.schema.compiled.documents import DocumentCache
 from api.schema.compiled.planner import EntityNames
 from api.schema.scalars import Date, DateTime, Decimal_, GenericScalar
@@ -214,6 +215,9 @@ class SchemaBuilder:
         for entity in entities:
             query.update(self.queries(entity))
             mutation.update(self.mutations(entity))
+        approval_queries, approval_mutations = approval_fields(self.config, FieldError, Member)
+        query.update(approval_queries)
+        mutation.update(approval_mutations)
         query["_metadata"] = GraphQLField(
             GenericScalar,
             resolve=resolvers.metadata,

@@ -406,3 +406,72 @@ def id_page(rows, args) -> dict:
         return first_children(rows, first, args.get("after"))
     except ValueError as error:
         raise GraphQLError("after: invalid cursor", extensions={"code": "invalid_query"}) from error
+
+
+# -- approvals ----------------------------------------------------------------------------------
+
+
+def approval_payload(call) -> dict:
+    """An approval call's payload: the request, or the refusal (not an approver, already
+    decided, the record locked…) in ``errors``; a missing record is a GraphQL error."""
+    from workflows.approvals import ApprovalError
+
+    try:
+        return {"request": call(), "errors": []}
+    except RecordError as error:
+        if isinstance(error, ApprovalError) or error.code in (
+            RecordErrorCode.INVALID,
+            RecordErrorCode.RECORD_LOCKED,
+        ):
+            problem = {"field": None, "code": str(error.code), "message": error.message}
+            return {"request": None, "errors": [problem]}
+        raise graphql_error(error) from error
+
+
+def submit_for_approval(root, info, **args):
+    from workflows.approvals import submit
+
+    context = crm(info)
+    pk = record_id(args["id"], args["entity"])
+    return approval_payload(
+        lambda: submit(context.service, args["entity"], pk, args["process"], args.get("comment"))
+    )
+
+
+def approval_request_id(value) -> int:
+    text = str(value).strip()
+    if not text.isdigit():
+        raise GraphQLError(f"{value!r} is not a request id.", extensions={"code": "invalid_id"})
+    return int(text)
+
+
+def decide(decision: str):
+    def resolve(root, info, **args):
+        from workflows.approvals import decide as take
+
+        context = crm(info)
+        pk = approval_request_id(args["request"])
+        return approval_payload(lambda: take(context.service, pk, decision, args.get("comment")))
+
+    return resolve
+
+
+def recall(root, info, **args):
+    from workflows.approvals import recall as take
+
+    context = crm(info)
+    pk = approval_request_id(args["request"])
+    return approval_payload(lambda: take(context.service, pk, args.get("comment")))
+
+
+def approval_inbox(root, info):
+    from workflows.approvals import inbox
+
+    return inbox(crm(info).service)
+
+
+def standing_in(task, info):
+    user = getattr(crm(info).service.user, "pk", None)
+    return (
+        {"id": task.assignee_id} if task.delegate_id == user and task.assignee_id != user else None
+    )

@@ -307,3 +307,62 @@ def test_two_approvers_at_the_same_moment_one_wins(flows, add_member, monkeypatc
     ]
     with tenant_context(flows.tenant):
         assert ApprovalRequest.objects.get(pk=request.pk).status == "approved"
+
+
+def test_approvals_through_graphql(office, client):
+    from api.tokens import issue_token
+
+    def post(who, query, variables=None):
+        token = issue_token(office.tenant, office.users[who])
+        return client.post(
+            "/graphql/",
+            {"query": query, "variables": variables or {}},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        ).json()
+
+    deal = office.deal(500)
+    submit = (
+        "mutation($id: ID!) { submitForApproval(entity: deal, id: $id, process: discount, "
+        'comment: "please") { request { id process status step recordId submittedBy { id } } '
+        "errors { code message } } }"
+    )
+    answer = post("rep", submit, {"id": str(deal.id)})["data"]["submitForApproval"]
+    assert answer["errors"] == []
+    request = answer["request"]
+    assert (request["status"], request["step"], request["recordId"]) == (
+        "pending",
+        "manager",
+        deal.id,
+    )
+    again = post("rep", submit, {"id": str(deal.id)})["data"]["submitForApproval"]
+    assert again["errors"][0]["code"] == "already_pending"
+    inbox = "{ approvalInbox { id step standingIn { id } request { id entity recordId } } }"
+    (task,) = post("boss", inbox)["data"]["approvalInbox"]
+    assert (task["step"], task["request"]["id"], task["standingIn"]) == (
+        "manager",
+        request["id"],
+        None,
+    )
+    assert post("other", inbox)["data"]["approvalInbox"] == []
+    decide = (
+        'mutation($r: ID!) { approve(request: $r, comment: "ok") { request { status } '
+        "errors { code message } } }"
+    )
+    refused = post("other", decide, {"r": request["id"]})["data"]["approve"]
+    assert refused == {
+        "request": None,
+        "errors": [
+            {"code": "not_an_approver", "message": "You are not an approver of the step manager."}
+        ],
+    }
+    assert post("boss", decide, {"r": request["id"]})["data"]["approve"] == {
+        "request": {"status": "approved"},
+        "errors": [],
+    }
+    recall = "mutation($r: ID!) { recall(request: $r) { request { status } errors { code } } }"
+    assert post("rep", recall, {"r": request["id"]})["data"]["recall"]["errors"] == [
+        {"code": "already_decided"}
+    ]
+    missing = post("boss", decide, {"r": "987654"})
+    assert missing["errors"][0]["extensions"]["code"] == "not_found"

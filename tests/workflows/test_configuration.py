@@ -160,3 +160,38 @@ def test_the_schema_refuses_unknown_types_and_options(flows):
     assert found[1] == "workflows[1].actions[0].url: 'ftp://x' does not match '^https?://'"
     assert found[2].startswith("workflows[2].trigger.offset: '3 days' does not match")
     assert len(found) == 3
+
+
+def test_approval_mistakes_are_named(flows):
+    step = {"key": "one", "approvers": [{"type": "manager"}]}
+    bad = [
+        {
+            "key": "appr",
+            "type": "approval",
+            "entity": "deal",
+            "entry": "record.amount",
+            "submitters": {"roles": ["pilot"]},
+            "steps": [
+                {**step, "on_reject": "previous"},
+                {**step, "approvers": [{"type": "role", "role": "pilot"}]},
+                {"key": "one", "approvers": [{"type": "field", "field": "name"}]},
+                {
+                    "key": "late",
+                    "approvers": [{"type": "manager"}],
+                    "escalation": {"after": "P1D"},
+                },
+            ],
+            "actions": {"approved": [{"type": "set_fields", "values": {"nope": 1}}]},
+        }
+    ]
+    assert problems(flows, bad) == [
+        "workflows[0].entry: must give a bool, but gives a double",
+        "workflows[0].submitters.roles[0]: there is no role 'pilot'",
+        "workflows[0].steps[0].on_reject: the first step has no previous",
+        "workflows[0].steps[1].key: the step 'one' is twice",
+        "workflows[0].steps[1].approvers[0].role: there is no role 'pilot'",
+        "workflows[0].steps[2].key: the step 'one' is twice",
+        "workflows[0].steps[2].approvers[0].field: 'name' is not a user field of deal",
+        "workflows[0].steps[3].escalation: give either to (approvers) or decide",
+        "workflows[0].actions.approved[0].values.nope: 'nope' is not a field of deal",
+    ]
