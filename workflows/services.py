@@ -13,7 +13,7 @@ from records.models import Record
 from records.values import cel_record, evaluate
 from tenants.context import tenant_context
 from workflows.actions import ActionContext, actions
-from workflows.definitions import Automation, StateMachine
+from workflows.definitions import ApprovalProcess, Automation, StateMachine
 from workflows.models import OutboxEvent
 from workflows.outbox import dispatch, system_of
 
@@ -84,12 +84,13 @@ def simulate(tenant, workflow_key: str, record_id: int) -> Simulation:
             depth=0,
         )
         if isinstance(workflow, Automation):
-            return Simulation(
-                workflow_key, "automation", automation_lines(workflow, values, context)
-            )
-        return Simulation(
-            workflow_key, "state_machine", machine_lines(workflow, record, values, context)
-        )
+            lines = automation_lines(workflow, values, context)
+            return Simulation(workflow_key, "automation", lines)
+        if isinstance(workflow, ApprovalProcess):
+            lines = approval_lines(workflow, record, entity, values, context)
+            return Simulation(workflow_key, "approval", lines)
+        lines = machine_lines(workflow, record, values, context)
+        return Simulation(workflow_key, "state_machine", lines)
 
 
 def holds(program, values) -> str:
@@ -111,6 +112,31 @@ def automation_lines(automation: Automation, values: dict, context) -> list[str]
     for index, spec in enumerate(automation.actions):
         described = actions.get(spec["type"]).describe(spec, context)
         lines.append(f"action {index + 1}: {described}" + ("" if runs else " (not run)"))
+    return lines
+
+
+def approval_lines(process: ApprovalProcess, record, entity, values, context) -> list[str]:
+    """The steps that would apply to the record, their approvers by name, and the actions."""
+    from tenants.models import User
+    from workflows.approvers import approver_kinds
+
+    entry = holds(process.entry, values)
+    lines = [f"entry: {process.entry_source or '-'}: {entry}"]
+    for step in process.steps:
+        verdict = holds(step.criteria, values)
+        if verdict not in ("holds", "no condition"):
+            lines.append(f"step {step.key}: skipped (criteria {verdict})")
+            continue
+        ids: list[int] = []
+        for spec in step.approvers:
+            kind = approver_kinds.get(spec["type"])
+            ids += [user for user in kind.users(spec, None, record) if user not in ids]
+        emails = User.objects.filter(pk__in=ids).order_by("email").values_list("email", flat=True)
+        who = ", ".join(emails) or "nobody: a submission would be refused"
+        lines.append(f"step {step.key} ({step.mode}): {who}")
+    for phase, specs in process.actions.items():
+        for spec in specs:
+            lines.append(f"on {phase}: {actions.get(spec['type']).describe(spec, context)}")
     return lines
 
 

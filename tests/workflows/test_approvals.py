@@ -366,3 +366,31 @@ def test_approvals_through_graphql(office, client):
     ]
     missing = post("boss", decide, {"r": "987654"})
     assert missing["errors"][0]["extensions"]["code"] == "not_found"
+
+
+def test_simulating_an_approval_names_steps_and_approvers(office):
+    import io
+
+    from django.core.management import call_command
+
+    deal = office.deal(50000)
+    out = io.StringIO()
+    call_command(
+        "workflow",
+        "simulate",
+        "--tenant",
+        "flow",
+        "--workflow",
+        "discount",
+        "--record",
+        str(deal.id),
+        stdout=out,
+    )
+    assert out.getvalue().splitlines()[1:] == [
+        "  entry: record.amount > 100.0: holds",
+        "  step manager (any): boss@flow.test",
+        "  step directors (all): boss@flow.test, dir@flow.test",
+        "  on approved: set probability",
+        "  on rejected: set probability",
+        "Nothing was changed.",
+    ]
