@@ -68,6 +68,16 @@ def _user_id(service) -> int | None:
     return getattr(service.user, "pk", None)
 
 
+def acting_for(user_id) -> Q:
+    """Tasks the user may decide: theirs, those naming them as delegate, and those of anyone
+    they stand in for now (a delegation made after the task was created counts too)."""
+    now = timezone.now()
+    away = Delegation.objects.filter(delegate_id=user_id, starts__lte=now, ends__gt=now)
+    return (
+        Q(assignee_id=user_id) | Q(delegate_id=user_id) | Q(assignee_id__in=away.values("user_id"))
+    )
+
+
 def _log(request, user_id, action: str, step: str = "", comment: str = "") -> None:
     ApprovalEntry.objects.create(
         tenant_id=request.tenant_id,
@@ -235,7 +245,7 @@ def decide(service, request_id: int, decision: str, comment: str = "") -> Approv
         current = current.filter(round=latest)
         everywhere = ApprovalTask.objects.filter(request=request)
         if not is_system:
-            everywhere = everywhere.filter(Q(assignee_id=user_id) | Q(delegate_id=user_id))
+            everywhere = everywhere.filter(acting_for(user_id))
         if not everywhere.exists():
             raise ApprovalError(
                 ApprovalErrorCode.NOT_AN_APPROVER,
@@ -395,7 +405,7 @@ def inbox(service) -> list[ApprovalTask]:
         return list(
             ApprovalTask.objects.select_related("request")
             .filter(status=ApprovalTask.Status.PENDING)
-            .filter(Q(assignee_id=user_id) | Q(delegate_id=user_id))
+            .filter(acting_for(user_id))
             .order_by("pk")
         )
 

@@ -178,3 +178,33 @@ def transition(service, entity_key: str, record_id: int, key: str, values: dict 
             f"{key} does not leave {state!r} (it leaves {', '.join(sorted(chosen.sources))}).",
         )
     return service.update(entity_key, record_id, {**(values or {}), machine.field: chosen.target})
+
+
+def delegate(tenant, user_email: str, delegate_email: str, starts, ends):
+    """While ``user`` is away (``starts`` to ``ends``), ``delegate`` may decide their
+    approvals too; both must be active members."""
+    from tenants.models import Membership
+    from workflows.models import Delegation
+
+    if ends <= starts:
+        raise RecordError(RecordErrorCode.INVALID, "A delegation must end after it starts.")
+    with tenant_context(tenant):
+        found = {}
+        for email in (user_email, delegate_email):
+            membership = Membership.objects.filter(
+                user__email__iexact=email, is_active=True
+            ).first()
+            if membership is None:
+                raise RecordError(
+                    RecordErrorCode.INVALID, f"{email} is not a member of {tenant.slug}."
+                )
+            found[email] = membership.user_id
+        if found[user_email] == found[delegate_email]:
+            raise RecordError(RecordErrorCode.INVALID, "Nobody stands in for themselves.")
+        return Delegation.objects.create(
+            tenant=tenant,
+            user_id=found[user_email],
+            delegate_id=found[delegate_email],
+            starts=starts,
+            ends=ends,
+        )

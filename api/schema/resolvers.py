@@ -472,6 +472,4 @@ def approval_inbox(root, info):
 
 def standing_in(task, info):
     user = getattr(crm(info).service.user, "pk", None)
-    return (
-        {"id": task.assignee_id} if task.delegate_id == user and task.assignee_id != user else None
-    )
+    return {"id": task.assignee_id} if task.assignee_id != user else None

@@ -394,3 +394,44 @@ def test_simulating_an_approval_names_steps_and_approvers(office):
         "  on rejected: set probability",
         "Nothing was changed.",
     ]
+
+
+def test_delegations_by_command(office):
+    import io
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    def run(*args):
+        out = io.StringIO()
+        call_command("workflow", "delegate", "--tenant", "flow", *args, stdout=out)
+        return out.getvalue()
+
+    deal = office.deal(500)
+    request = approvals.submit(office.as_["rep"], "deal", deal.id, "discount")
+    assert approvals.inbox(office.as_["other"]) == []
+    today = timezone.now().date().isoformat()
+    assert run(
+        "--user", "boss@flow.test", "--to", "other@flow.test", "--from", today, "--until", today
+    ) == (f"other@flow.test decides boss@flow.test's approvals from {today} to {today}.\n")
+    # made after the submission, it counts all the same
+    (task,) = approvals.inbox(office.as_["other"])
+    assert task.request_id == request.pk
+    approvals.decide(office.as_["other"], request.pk, "approve")
+    for args, message in [
+        (("--user", "boss@flow.test", "--to", "ghost@flow.test"), "not a member"),
+        (("--user", "boss@flow.test", "--to", "boss@flow.test"), "Nobody stands in"),
+    ]:
+        with pytest.raises(CommandError, match=message):
+            run(*args, "--from", today, "--until", today)
+    with pytest.raises(CommandError, match="Dates are YYYY-MM-DD"):
+        run(
+            "--user",
+            "boss@flow.test",
+            "--to",
+            "other@flow.test",
+            "--from",
+            "soon",
+            "--until",
+            today,
+        )

@@ -1,6 +1,8 @@
 """Workflows from the command line: the dead-letter list, retrying it, simulating a workflow on
 a record, the tenant's webhook secret."""
 
+import datetime as dt
+
 from django.core.management.base import BaseCommand, CommandError
 
 from records.errors import RecordError
@@ -27,6 +29,12 @@ class Command(BaseCommand):
         sim.add_argument("--tenant", required=True)
         sim.add_argument("--workflow", required=True)
         sim.add_argument("--record", type=int, required=True)
+        away = commands.add_parser("delegate", help="Let someone decide a user's approvals.")
+        away.add_argument("--tenant", required=True)
+        away.add_argument("--user", required=True, help="who is away (e-mail)")
+        away.add_argument("--to", required=True, help="who stands in (e-mail)")
+        away.add_argument("--from", dest="starts", required=True, help="YYYY-MM-DD, inclusive")
+        away.add_argument("--until", dest="ends", required=True, help="YYYY-MM-DD, inclusive")
         secret = commands.add_parser("webhook-secret", help="The key webhooks are signed with.")
         secret.add_argument("--tenant", required=True)
         secret.add_argument("--rotate", action="store_true", help="replace it with a new one")
@@ -60,6 +68,20 @@ class Command(BaseCommand):
         for line in result.lines:
             self.stdout.write(f"  {line}")
         self.stdout.write("Nothing was changed.")
+
+    def delegate(self, tenant, options):
+        try:
+            starts = dt.datetime.fromisoformat(options["starts"]).replace(tzinfo=dt.UTC)
+            ends = dt.datetime.fromisoformat(options["ends"]).replace(tzinfo=dt.UTC)
+        except ValueError as error:
+            raise CommandError(f"Dates are YYYY-MM-DD: {error}") from error
+        services.delegate(
+            tenant, options["user"], options["to"], starts, ends + dt.timedelta(days=1)
+        )
+        self.stdout.write(
+            f"{options['to']} decides {options['user']}'s approvals from {options['starts']} "
+            f"to {options['ends']}."
+        )
 
     def webhook_secret(self, tenant, options):
         with tenant_context(tenant):
