@@ -1,4 +1,4 @@
-"""``python -m bench run|graphql-http [--quick]``: the benchmark harness (see bench/README.md)."""
+"""``python -m bench run|graphql-http|workflows [--quick]``: the harness (bench/README.md)."""
 
 from __future__ import annotations
 
@@ -45,6 +45,28 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="serve the platform with GRAPHQL_COMPILED=0: every query through the resolvers",
     )
+    flows = commands.add_parser(
+        "workflows",
+        help="workflow delivery with 1 and 2 real Celery workers: events/s, commit-to-action delay",
+    )
+    flows.add_argument("--quick", action="store_true", help="200 events and 10 s steady")
+    flows.add_argument(
+        "--polling-interval",
+        type=float,
+        metavar="SECONDS",
+        help="the workers' kombu polling_interval (default: the settings', else kombu's 1 s)",
+    )
+    flows.add_argument(
+        "--db-reuse-max",
+        type=int,
+        metavar="N",
+        help="the workers' CELERY_DB_REUSE_MAX (Celery otherwise reconnects for every task)",
+    )
+    flows.add_argument(
+        "--profile-worker",
+        action="store_true",
+        help="instead: one worker under cProfile through a burst, time per step",
+    )
     args = parser.parse_args(argv)
 
     # Before Django reads its settings: the benchmark has a database of its own.
@@ -52,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     # Publishing (create_tenant) enqueues index tasks: keep them in this process, where no
     # worker of another database can pick them up; the harness syncs the indexes itself.
-    os.environ["CELERY_BROKER_URL"] = "memory://"
+    # (workflows: workers in other processes need the environment's real broker)
+    if args.command != "workflows":
+        os.environ["CELERY_BROKER_URL"] = "memory://"
     if importlib.util.find_spec("matplotlib") is None:
         sys.stdout.write(
             "matplotlib is missing: the results will be written without the plot. "
@@ -66,6 +90,18 @@ def main(argv: list[str] | None = None) -> int:
         from bench.report import say
 
         graphql_schema.run(say)
+        return 0
+    if args.command == "workflows":
+        from bench import workflows_bench
+        from bench.report import say
+
+        workflows_bench.run(
+            "quick" if args.quick else "full",
+            say,
+            polling_interval=args.polling_interval,
+            profile=args.profile_worker,
+            db_reuse_max=args.db_reuse_max,
+        )
         return 0
     from bench.profiles import FULL, QUICK
 
