@@ -307,6 +307,13 @@ def advance(service, config, process, request, step, record, entity) -> Approval
 
 
 def on_reject(service, config, process, request, step, record, entity) -> ApprovalRequest:
+    if step.on_reject not in ("end", "previous"):  # back to a named earlier step
+        target = process.step(step.on_reject)
+        request.step = target.key
+        request.save(update_fields=["step"])
+        _log(request, None, "returned", target.key)
+        start_step(process, request, target, record)
+        return request
     if step.on_reject == "previous":
         index = process.steps.index(step)
         earlier = [s for s in process.steps[:index] if holds(s.criteria, record, entity)]

@@ -144,8 +144,16 @@ def check_approval(ctx, workflow, path, entity, roles) -> Iterator[Problem]:
                 yield from approver_kinds.get(spec["type"]).check(
                     spec, f"{where}.{name}[{approver_index}]", ctx, entity
                 )
-        if index == 0 and step.get("on_reject") == "previous":
+        on_reject = step.get("on_reject", "end")
+        earlier = [s["key"] for s in workflow["steps"][:index]]
+        if index == 0 and on_reject == "previous":
             yield Problem(f"{where}.on_reject", "no_previous", "the first step has no previous")
+        elif on_reject not in ("end", "previous") and on_reject not in earlier:
+            yield Problem(
+                f"{where}.on_reject",
+                "unknown_step",
+                f"{on_reject!r} is not end, previous or an earlier step",
+            )
     for phase, specs in (workflow.get("actions") or {}).items():
         yield from check_actions(ctx, specs, f"{path}.actions.{phase}", entity)
 

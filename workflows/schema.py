@@ -83,7 +83,10 @@ def approval_schema() -> dict:
                         "criteria": {"type": "string", "minLength": 1},
                         "approvers": approvers,
                         "mode": {"enum": ["any", "all"]},
-                        "on_reject": {"enum": ["end", "previous"]},
+                        "on_reject": {
+                            "$ref": "#/$defs/key",
+                            "description": "end (default), previous, or an earlier step's key",
+                        },
                         "escalation": {
                             "type": "object",
                             "required": ["after"],

@@ -435,3 +435,28 @@ def test_delegations_by_command(office):
             "--until",
             today,
         )
+
+
+def test_a_rejection_returns_to_a_named_step(office):
+    step = {"approvers": [{"type": "users", "emails": ["boss@flow.test"]}]}
+    office.publish(
+        [
+            {
+                **DISCOUNT,
+                "steps": [
+                    {"key": "first", **step},
+                    {"key": "second", **step},
+                    {"key": "third", **step, "on_reject": "first"},
+                ],
+            }
+        ]
+    )
+    deal = office.deal(500)
+    request = approvals.submit(office.as_["rep"], "deal", deal.id, "discount")
+    for _ in range(2):
+        approvals.decide(office.as_["boss"], request.pk, "approve")
+    approvals.decide(office.as_["boss"], request.pk, "reject")
+    with tenant_context(office.tenant):
+        request.refresh_from_db()
+    assert (request.status, request.step) == ("pending", "first")
+    assert tasks(office, request)[-1] == ("first", 2, "boss", "pending")

@@ -179,6 +179,7 @@ def test_approval_mistakes_are_named(flows):
                     "key": "late",
                     "approvers": [{"type": "manager"}],
                     "escalation": {"after": "P1D"},
+                    "on_reject": "later",
                 },
             ],
             "actions": {"approved": [{"type": "set_fields", "values": {"nope": 1}}]},
@@ -193,5 +194,6 @@ def test_approval_mistakes_are_named(flows):
         "workflows[0].steps[2].key: the step 'one' is twice",
         "workflows[0].steps[2].approvers[0].field: 'name' is not a user field of deal",
         "workflows[0].steps[3].escalation: give either to (approvers) or decide",
+        "workflows[0].steps[3].on_reject: 'later' is not end, previous or an earlier step",
         "workflows[0].actions.approved[0].values.nope: 'nope' is not a field of deal",
     ]
