@@ -172,6 +172,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
+        # How long an idle worker sleeps before looking at the folder again (kombu: 1 s, which
+        # is then the delay of every workflow action; bench/README.md "Workflow delivery").
+        "polling_interval": float(os.environ.get("CELERY_BROKER_POLLING_INTERVAL", "0.1")),
     }
     for folder in ("queue", "processed", "control"):
         (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
@@ -183,6 +186,10 @@ else:
     _default_results = "rpc://"
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", _default_results)
 CELERY_TASK_ALWAYS_EAGER = False
+# Celery's Django fix-up closes the database connection around every task unless told how many
+# tasks one may serve: a new connection per task halved the workers' throughput (bench). Tasks
+# set their tenant per transaction, so nothing carries over from one task to the next.
+CELERY_DB_REUSE_MAX = int(os.environ.get("CELERY_DB_REUSE_MAX", "1000"))
 # The queue tasks go to and workers read (the test suite gives each run a queue of its own).
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_ACKS_LATE = True
