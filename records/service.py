@@ -401,6 +401,7 @@ class RecordService:
             entity = self._entity(entity_key, config)
             record = self._fetch(entity, record_id, lock=True)
             self.permissions.check_record(config, entity, record.pk, "update")
+            approvals.check_unlocked(config, entity, record.pk, self.permissions)
             before = {"owner": record.owner_id, "team": record.team_id}
             if owner is not None:
                 record.owner_id = self._member_id(

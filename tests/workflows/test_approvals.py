@@ -110,6 +110,9 @@ def test_submit_lock_approve_and_unlock(office):
     # Locked while pending, but for the tenant admin (edit_locked) and the platform.
     assert code_of(lambda: rep.update("deal", deal.id, {"amount": 600})) == "record_locked"
     assert code_of(lambda: rep.delete("deal", deal.id)) == "record_locked"
+    assert code_of(lambda: rep.assign("deal", deal.id, owner=office.users["dir"])) == (
+        "record_locked"
+    )
     office.as_["admin"].update("deal", deal.id, {"name": "Renamed by the admin"})
     # Only an approver decides.
     assert code_of(lambda: approvals.decide(office.as_["other"], request.pk, "approve")) == (
