@@ -208,3 +208,27 @@ def delegate(tenant, user_email: str, delegate_email: str, starts, ends):
             starts=starts,
             ends=ends,
         )
+
+
+def notifications(tenant, user, *, unread_only: bool = False, limit: int = 50) -> list:
+    """The user's in-app notifications, newest first."""
+    from workflows.models import Notification
+
+    if not 1 <= limit <= 500:
+        raise RecordError(RecordErrorCode.INVALID_QUERY, "first must be between 1 and 500")
+    with tenant_context(tenant, user=user):
+        found = Notification.objects.filter(user=user)
+        if unread_only:
+            found = found.filter(read_at__isnull=True)
+        return list(found.order_by("-created_at", "-pk")[:limit])
+
+
+def mark_read(tenant, user, ids: list[int] | None) -> int:
+    """Mark the user's notifications read (all of them when ``ids`` is None)."""
+    from workflows.models import Notification
+
+    with tenant_context(tenant, user=user):
+        found = Notification.objects.filter(user=user, read_at__isnull=True)
+        if ids is not None:
+            found = found.filter(pk__in=ids)
+        return found.update(read_at=timezone.now())

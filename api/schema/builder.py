@@ -40,6 +40,7 @@ from api.schema import resolvers
 from api.schema.approvals import approval_fields
 from api.schema.compiled.documents import DocumentCache
 from api.schema.compiled.planner import EntityNames
+from api.schema.notifications import notification_fields
 from api.schema.scalars import Date, DateTime, Decimal_, GenericScalar
 from api.schema.types import NAME, camel, output_value, reverse_relations, type_name
 from metadata.compiled import CompiledConfig, CompiledEntity
@@ -218,6 +219,9 @@ class SchemaBuilder:
         approval_queries, approval_mutations = approval_fields(self.config, FieldError, Member)
         query.update(approval_queries)
         mutation.update(approval_mutations)
+        notification_queries, notification_mutations = notification_fields()
+        query.update(notification_queries)
+        mutation.update(notification_mutations)
         query["_metadata"] = GraphQLField(
             GenericScalar,
             resolve=resolvers.metadata,

@@ -438,10 +438,10 @@ def submit_for_approval(root, info, **args):
     )
 
 
-def approval_request_id(value) -> int:
+def numeric_id(value) -> int:
     text = str(value).strip()
     if not text.isdigit():
-        raise GraphQLError(f"{value!r} is not a request id.", extensions={"code": "invalid_id"})
+        raise GraphQLError(f"{value!r} is not an id.", extensions={"code": "invalid_id"})
     return int(text)
 
 
@@ -450,7 +450,7 @@ def decide(decision: str):
         from workflows.approvals import decide as take
 
         context = crm(info)
-        pk = approval_request_id(args["request"])
+        pk = numeric_id(args["request"])
         return approval_payload(lambda: take(context.service, pk, decision, args.get("comment")))
 
     return resolve
@@ -460,7 +460,7 @@ def recall(root, info, **args):
     from workflows.approvals import recall as take
 
     context = crm(info)
-    pk = approval_request_id(args["request"])
+    pk = numeric_id(args["request"])
     return approval_payload(lambda: take(context.service, pk, args.get("comment")))
 
 
@@ -473,3 +473,28 @@ def approval_inbox(root, info):
 def standing_in(task, info):
     user = getattr(crm(info).service.user, "pk", None)
     return {"id": task.assignee_id} if task.assignee_id != user else None
+
+
+def notifications(root, info, **args):
+    from workflows.services import notifications as read
+
+    context = crm(info)
+    try:
+        return read(
+            context.tenant,
+            context.user,
+            unread_only=bool(args.get("unreadOnly")),
+            limit=args.get("first", 50),
+        )
+    except RecordError as error:
+        raise graphql_error(error) from error
+
+
+def mark_notifications_read(root, info, **args):
+    from workflows.services import mark_read
+
+    ids = args.get("ids")
+    context = crm(info)
+    return mark_read(
+        context.tenant, context.user, None if ids is None else [numeric_id(i) for i in ids]
+    )

@@ -287,3 +287,62 @@ def test_transitions_and_started_workflows_run_their_actions(flows):
         ("started", "price", "done", 1),
     ]
     assert deals(flows)[0].data["probability"] == "20.00"
+
+
+def test_in_app_notifications_through_graphql(flows, add_member, client):
+    from api.tokens import issue_token
+
+    rep = add_member(flows.tenant, "rep@flow.test")
+    service = flows.publish(
+        [
+            automation(
+                "tell",
+                [
+                    {
+                        "type": "notify",
+                        "to": {"owner": True},
+                        "subject": {"en": "New deal {name}"},
+                        "channels": ["in_app"],
+                    }
+                ],
+            )
+        ]
+    )
+    company = service.create("company", {"name": "Acme"})
+    for name in ("A", "B"):
+        service.create("deal", {"name": name, "company": company.id}, owner=rep)
+    deliver_all(flows)
+    assert mail.outbox == []  # in the app only
+    token = issue_token(flows.tenant, rep)
+
+    def post(query, variables=None):
+        return client.post(
+            "/graphql/",
+            {"query": query, "variables": variables or {}},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        ).json()
+
+    listed = post("{ notifications { id subject entity readAt } }")["data"]["notifications"]
+    assert [(n["subject"], n["entity"], n["readAt"]) for n in listed] == [
+        ("New deal B", "deal", None),
+        ("New deal A", "deal", None),
+    ]
+    marked = post(
+        "mutation($ids: [ID!]) { markNotificationsRead(ids: $ids) }", {"ids": [listed[0]["id"]]}
+    )
+    assert marked["data"]["markNotificationsRead"] == 1
+    unread = post("{ notifications(unreadOnly: true) { subject } }")["data"]["notifications"]
+    assert unread == [{"subject": "New deal A"}]
+    assert post("mutation { markNotificationsRead }")["data"]["markNotificationsRead"] == 1
+    # the admin has none of the rep's
+    admin_token = issue_token(flows.tenant, flows.admin)
+    theirs = client.post(
+        "/graphql/",
+        {"query": "{ notifications { id } }"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {admin_token}",
+    ).json()
+    assert theirs["data"]["notifications"] == []
+    bad = post("{ notifications(first: 0) { id } }")
+    assert bad["errors"][0]["extensions"]["code"] == "invalid_query"
