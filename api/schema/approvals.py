@@ -70,6 +70,20 @@ def approval_fields(config, field_error, member) -> tuple[dict, dict]:
             "request": GraphQLField(nn(request)),
         },
     )
+    entry = GraphQLObjectType(
+        "ApprovalEntry",
+        {
+            "at": GraphQLField(nn(DateTime)),
+            "user": GraphQLField(
+                member, resolve=lambda e, info: {"id": e.user_id} if e.user_id else None
+            ),
+            "action": GraphQLField(nn(GraphQLString)),
+            "step": GraphQLField(nn(GraphQLString)),
+            "comment": GraphQLField(nn(GraphQLString)),
+            "requestId": GraphQLField(nn(GraphQLID), resolve=lambda e, info: e.request_id),
+        },
+        description="One line of a record's approval history.",
+    )
     payload = GraphQLObjectType(
         "ApprovalPayload",
         {
@@ -95,10 +109,16 @@ def approval_fields(config, field_error, member) -> tuple[dict, dict]:
         "recall": GraphQLField(nn(payload), args=by_request, resolve=resolvers.recall),
     }
     queries = {
+        "approvalHistory": GraphQLField(
+            nn(GraphQLList(nn(entry))),
+            args={"entity": GraphQLArgument(nn(entity_enum)), "id": GraphQLArgument(nn(GraphQLID))},
+            resolve=resolvers.approval_history,
+            description="Who submitted, approved, rejected, recalled a record, when, and why.",
+        ),
         "approvalInbox": GraphQLField(
             nn(GraphQLList(nn(task))),
             resolve=resolvers.approval_inbox,
             description="The approval tasks waiting for you (yours, or those you stand in for).",
-        )
+        ),
     }
     return queries, mutations

@@ -498,3 +498,16 @@ def mark_notifications_read(root, info, **args):
     return mark_read(
         context.tenant, context.user, None if ids is None else [numeric_id(i) for i in ids]
     )
+
+
+def approval_history(root, info, **args):
+    from workflows.approvals import history
+
+    context = crm(info)
+    pk = record_id(args["id"], args["entity"])
+    try:
+        return history(context.service, args["entity"], pk)
+    except RecordError as error:
+        if error.code == RecordErrorCode.NOT_FOUND:
+            return []
+        raise graphql_error(error) from error

@@ -369,6 +369,27 @@ def test_approvals_through_graphql(office, client):
     ]
     missing = post("boss", decide, {"r": "987654"})
     assert missing["errors"][0]["extensions"]["code"] == "not_found"
+    trail = (
+        "query($id: ID!) { approvalHistory(entity: deal, id: $id) { action step comment "
+        "user { id } } }"
+    )
+    assert post("rep", trail, {"id": str(deal.id)})["data"]["approvalHistory"] == [
+        {
+            "action": "submitted",
+            "step": "manager",
+            "comment": "please",
+            "user": {"id": str(office.users["rep"].pk)},
+        },
+        {
+            "action": "approved",
+            "step": "manager",
+            "comment": "ok",
+            "user": {"id": str(office.users["boss"].pk)},
+        },
+        {"action": "skipped", "step": "directors", "comment": "", "user": None},
+    ]
+    # someone who may not read the deal sees no history of it
+    assert post("other", trail, {"id": str(deal.id)})["data"]["approvalHistory"] == []
 
 
 def test_simulating_an_approval_names_steps_and_approvers(office):
