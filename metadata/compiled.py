@@ -20,6 +20,7 @@ from django.db import connection
 from metadata.cel_check import compile_expression
 from metadata.fieldtypes import FieldType, field_types
 from tenants.context import tenant_context
+from ui_builder.definitions import compile_layouts
 from workflows.definitions import compile_workflows
 
 CACHE_SIZE = 256
@@ -75,6 +76,8 @@ class CompiledConfig:
     sharing_rules: dict[str, tuple[CompiledSharingRule, ...]] = field(default_factory=dict)
     # Automations and state machines (workflows/definitions.py).
     workflows: Any = None
+    # Forms, lists, kanban boards, calendars (ui_builder/definitions.py).
+    layouts: Any = None
 
     def entity(self, key: str) -> CompiledEntity:
         return self.entities[key]
@@ -137,6 +140,7 @@ def compile_document(version: int, document: dict) -> CompiledConfig:
         roles={role["key"]: role for role in document.get("roles", [])},
         sharing_rules={key: tuple(rules) for key, rules in sharing.items()},
         workflows=compile_workflows(document),
+        layouts=compile_layouts(document),
     )
 
 

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from metadata.fieldtypes import field_types
+from ui_builder.schema import layout_schema
 from workflows.schema import action_schema, approver_schema, workflow_schema
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "config.schema.json"
@@ -67,23 +68,6 @@ def field_schema() -> dict:
     }
 
 
-def open_section(description: str, extra_required: tuple[str, ...] = ()) -> dict:
-    """Roles, layouts and workflows: their engines come later, so they stay open to extension."""
-    return {
-        "type": "array",
-        "description": description,
-        "items": {
-            "type": "object",
-            "required": ["key", *extra_required],
-            "properties": {
-                "key": {"$ref": "#/$defs/key"},
-                "label": {"$ref": "#/$defs/label"},
-                "entity": {"$ref": "#/$defs/key"},
-            },
-        },
-    }
-
-
 def build_schema() -> dict:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -111,7 +95,11 @@ def build_schema() -> dict:
                 "description": "Records matching a condition, shared with roles or teams.",
                 "items": {"$ref": "#/$defs/sharing_rule"},
             },
-            "layouts": open_section("Forms, lists, kanban and calendar views.", ("entity",)),
+            "layouts": {
+                "type": "array",
+                "description": "Forms, lists, kanban boards and calendars (docs/layouts.md).",
+                "items": {"$ref": "#/$defs/layout"},
+            },
             "workflows": {
                 "type": "array",
                 "description": "Automations and state machines (docs/workflows.md).",
@@ -121,6 +109,7 @@ def build_schema() -> dict:
         "additionalProperties": False,
         "$defs": {
             "workflow": workflow_schema(),
+            "layout": layout_schema(),
             "action": action_schema(),
             "approver": approver_schema(),
             "key": {"type": "string", "pattern": KEY_PATTERN},

@@ -178,7 +178,15 @@ class BulkWriter:
                     created_at=now,
                     updated_at=now,
                 )
-                record.data = service._complete(config, entity, record, data, errors, live)
+                record.data = service._complete(
+                    config,
+                    entity,
+                    record,
+                    data,
+                    errors,
+                    live,
+                    given=set(values) if isinstance(values, dict) else set(),
+                )
                 record.shared_by_rules = matching_sharing_rules(config, entity, record)
                 prepared.append((start + offset, record))
             except RecordError as error:

@@ -40,6 +40,7 @@ from records.values import (
     system_values,
 )
 from tenants.context import tenant_context
+from ui_builder import enforcement as form_rules
 from workflows import approvals, state_machines
 
 
@@ -301,7 +302,9 @@ class RecordService:
                 team=self._team(team),
             )
             transitions: list = []
-            data = self._complete(config, entity, record, data, errors, transitions=transitions)
+            data = self._complete(
+                config, entity, record, data, errors, transitions=transitions, given=set(values)
+            )
             issue_autonumbers(self.tenant, entity, [data], now)
             record.data = data
             record.shared_by_rules = matching_sharing_rules(config, entity, record)
@@ -344,6 +347,7 @@ class RecordService:
                 errors,
                 previous=previous,
                 transitions=transitions,
+                given=set(changes),
             )
             if data == previous:
                 return self._view(entity, record, config)
@@ -635,6 +639,7 @@ class RecordService:
         live: dict[str, set[int]] | None = None,
         previous: dict | None = None,
         transitions: list | None = None,
+        given: set[str] | None = None,
     ) -> dict:
         """Drop empty values, compute formulas, check required, rules, references.
 
@@ -682,6 +687,17 @@ class RecordService:
             self.permissions,
         )
         errors += state_errors
+        before = previous or {}
+        changed = {key for key in given or () if data.get(key) != before.get(key)}
+        errors += form_rules.check(
+            config,
+            entity,
+            None if record.pk is None else (previous or {}),
+            data,
+            changed,
+            system,
+            self.permissions,
+        )
         self._raise(errors, entity)
         if transitions is not None:
             transitions += taken

@@ -300,10 +300,11 @@ def test_layout_naming_an_unknown_entity_or_field_is_named(minimal):
     minimal["layouts"] = [
         {
             "key": "account_form",
+            "type": "form",
             "entity": "account",
             "tabs": [{"sections": [{"fields": ["name", "nickname"]}]}],
         },
-        {"key": "ghost_form", "entity": "ghost"},
+        {"key": "ghost_form", "type": "list", "entity": "ghost", "columns": ["name"]},
     ]
     assert messages(minimal) == [
         "layouts[0].tabs[0].sections[0].fields[1]: 'nickname' is not a field of account",
