@@ -7,6 +7,7 @@ from config.health import healthz
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="tenants:home", permanent=False)),
     path("healthz", healthz, name="healthz"),
+    path("app/r/", include("ui_builder.urls")),
     path("app/", include("tenants.urls")),
     path("api/", include("api.urls")),
     path("graphql/", graphql_view(), name="graphql"),

@@ -1,0 +1,60 @@
+"""The end-user pages drawn from the layouts: navigation, a list by its list layout, a record by
+its form (sections shown by their conditions), a record out of scope like a missing one."""
+
+import pytest
+
+from metadata.publish import publish
+from records.service import RecordService
+from tests.ui_builder.test_layouts import DEAL_FORM, OTHERS, document_with
+
+
+@pytest.fixture
+def office(make_tenant, add_member, client):
+    made = make_tenant("ui", pack="starter")
+    publish(made.tenant, document=document_with(made.tenant, [DEAL_FORM, *OTHERS]))
+    admin = RecordService(made.tenant, made.admin)
+    rep_user = add_member(made.tenant, "rep@ui.test")
+    made.rep = RecordService(made.tenant, rep_user)
+    company = admin.create("company", {"name": "Acme"})
+    made.mine = made.rep.create("deal", {"name": "Mine", "company": company.id, "amount": 1234.5})
+    made.theirs = admin.create("deal", {"name": "Theirs", "company": company.id})
+    client.force_login(rep_user)
+    session = client.session
+    session["tenant_id"] = made.tenant.pk
+    session.save()
+    made.client = client
+    return made
+
+
+def test_the_list_follows_the_list_layout_and_the_scope(office):
+    page = office.client.get("/app/r/deal/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Mine" in html
+    assert "Theirs" not in html
+    assert "1,234.50" in html  # localized
+    assert 'href="/app/r/deal/"' in html  # the navigation names what she may read
+    assert page.context["page"].total == 1
+
+
+def test_a_record_by_its_form_with_sections_by_their_conditions(office):
+    html = office.client.get(f"/app/r/deal/{office.mine.id}/").content.decode()
+    assert "<h1>Mine</h1>" in html
+    assert "Acme" in html  # the lookup's title
+    assert "Close date" not in html  # not won: the closing section is not shown
+    office.rep.update("deal", office.mine.id, {"stage": "proposal"})
+    office.rep.update("deal", office.mine.id, {"stage": "won", "close_date": "2026-12-01"})
+    won = office.client.get(f"/app/r/deal/{office.mine.id}/").content.decode()
+    assert "Close date" in won
+
+
+def test_out_of_scope_is_like_missing(office):
+    theirs = office.client.get(f"/app/r/deal/{office.theirs.id}/")
+    missing = office.client.get("/app/r/deal/987654/")
+    assert theirs.status_code == missing.status_code == 404
+    assert office.client.get("/app/r/nothing/").status_code == 404
+
+
+def test_pages_speak_the_users_language(office):
+    page = office.client.get("/app/r/deal/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert page.context["page"].label == "商机"

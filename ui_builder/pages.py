@@ -1,0 +1,232 @@
+"""What the end-user pages show, from the tenant's layouts and the records service: the
+navigation, a list page, a record page. The views only render what these return."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from records.errors import RecordError
+from records.service import RecordService
+from records.values import cel_record, evaluate
+from ui_builder.display import label_of, shown, title_of
+
+PAGE_SIZE = 25
+
+
+@dataclass
+class Column:
+    key: str
+    label: str
+
+
+@dataclass
+class Row:
+    id: int
+    title: str
+    cells: list[str]
+
+
+@dataclass
+class ListPage:
+    entity: object
+    label: str
+    columns: list[Column]
+    rows: list[Row]
+    total: int
+    next_cursor: str | None
+    search: str
+
+
+@dataclass
+class Section:
+    label: str
+    columns: int
+    fields: list[tuple[str, str]] = field(default_factory=list)  # (label, shown value)
+
+
+@dataclass
+class RecordPage:
+    entity: object
+    label: str
+    plural_label: str
+    title: str
+    record_id: int
+    version: int
+    tabs: list[tuple[str, list[Section]]]
+
+
+def navigation(service: RecordService) -> list[tuple[str, str]]:
+    """(plural key, label) of the entities the user may read, in the configuration's order."""
+    config = service._config()
+    found = []
+    for entity in config.entities.values():
+        if service.permissions.access(config, entity).scopes["read"]:
+            found.append(
+                (
+                    entity.key,
+                    label_of(
+                        entity.options.get("plural_label") or entity.options.get("label"),
+                        entity.plural_key,
+                    ),
+                )
+            )
+    return found
+
+
+def entity_by_key(service: RecordService, key: str):
+    config = service._config()
+    return config, service._entity(key, config)
+
+
+def titles_for(service: RecordService, config, entity, rows) -> dict[int, str]:
+    """The titles of the records the rows' lookups point at (one query per target entity,
+    through the service: what the user may not read stays a bare number)."""
+    titles: dict[int, str] = {}
+    wanted: dict[str, set[int]] = {}
+    for key, field_ in entity.fields.items():
+        if field_.options["type"] in ("lookup", "multi_lookup"):
+            for row in rows:
+                value = row.values.get(key)
+                for item in value if isinstance(value, list) else [value]:
+                    if item is not None:
+                        wanted.setdefault(field_.options["target"], set()).add(item)
+    for target, ids in wanted.items():
+        try:
+            page = service.query(
+                target, filter_tree={"field": "id", "op": "in", "value": sorted(ids)}, first=500
+            )
+        except RecordError:
+            continue
+        target_entity = config.entities[target]
+        for view in page.rows:
+            titles[view.id] = title_of(target_entity, view.values, view.id)
+    return titles
+
+
+def list_page(
+    service: RecordService, entity_key: str, *, search: str = "", after: str | None = None
+) -> ListPage:
+    config, entity = entity_by_key(service, entity_key)
+    roles = service.permissions.principal.roles
+    layout = config.layouts.for_roles(entity.key, "list", roles) if config.layouts else None
+    hidden = service.permissions.hidden_fields(config, entity)
+    if layout is not None:
+        keys = [k for k in layout.spec["columns"] if k in entity.fields and k not in hidden]
+        sort = layout.spec.get("sort") or []
+        filter_tree = layout.spec.get("filter")
+        size = layout.spec.get("page_size", PAGE_SIZE)
+    else:
+        keys = [k for k in entity.fields if k not in hidden][:5]
+        sort, filter_tree, size = [], None, PAGE_SIZE
+    searchable = any(f.options.get("searchable") for f in entity.fields.values())
+    page = service.query(
+        entity.key,
+        filter_tree=filter_tree,
+        order_by=sort,
+        first=size,
+        after=after,
+        search=search or None if searchable else None,
+        with_total=True,
+    )
+    titles = titles_for(service, config, entity, page.rows)
+    rows = [
+        Row(
+            view.id,
+            title_of(entity, view.values, view.id),
+            [shown(entity.fields[k], view.values.get(k), titles) for k in keys],
+        )
+        for view in page.rows
+    ]
+    return ListPage(
+        entity=entity,
+        label=label_of(
+            entity.options.get("plural_label") or entity.options.get("label"), entity.plural_key
+        ),
+        columns=[Column(k, label_of(entity.fields[k].options.get("label"), k)) for k in keys],
+        rows=rows,
+        total=page.total,
+        next_cursor=page.end_cursor if page.has_next else None,
+        search=search,
+    )
+
+
+def _holds(programs, record) -> bool:
+    for program in programs:
+        try:
+            if evaluate(program, record) is not True:
+                return False
+        except Exception:  # noqa: BLE001
+            return False
+    return True
+
+
+def record_page(service: RecordService, entity_key: str, record_id: int) -> RecordPage:
+    """A record as its form lays it out for the user (sections whose visible_if does not hold
+    are left out); without a form, every field the user may read, in one section."""
+    config, entity = entity_by_key(service, entity_key)
+    view = service.get(entity.key, record_id)  # not_found when out of the user's scope
+    titles = titles_for(service, config, entity, [view])
+    roles = service.permissions.principal.roles
+    form = config.layouts.for_roles(entity.key, "form", roles) if config.layouts else None
+    system = {"id": view.id, "version": view.version, "owner": view.owner_id or 0}
+    record = cel_record(entity, _stored(entity, view.values), system)
+    tabs = []
+    if form is None:
+        section = Section(label="", columns=2)
+        for key, field_ in entity.fields.items():
+            if key in view.values or key not in service.permissions.hidden_fields(config, entity):
+                section.fields.append(
+                    (
+                        label_of(field_.options.get("label"), key),
+                        shown(field_, view.values.get(key), titles),
+                    )
+                )
+        tabs.append(("", [section]))
+    else:
+        for tab in form.spec["tabs"]:
+            sections = []
+            for spec in tab["sections"]:
+                keys = [e if isinstance(e, str) else e["field"] for e in spec.get("fields", [])]
+                rules = [form.rules[k] for k in keys if k in form.rules]
+                if keys and rules and not _holds(rules[0].visible_if, record):
+                    continue  # the section (or its tab) is not shown for this record
+                section = Section(label=label_of(spec.get("label")), columns=spec.get("columns", 1))
+                for key in keys:
+                    if key not in view.values and key in service.permissions.hidden_fields(
+                        config, entity
+                    ):
+                        continue
+                    rule = form.rules.get(key)
+                    if rule is not None and not _holds(rule.visible_if, record):
+                        continue
+                    field_ = entity.fields[key]
+                    section.fields.append(
+                        (
+                            label_of(field_.options.get("label"), key),
+                            shown(field_, view.values.get(key), titles),
+                        )
+                    )
+                if section.fields:
+                    sections.append(section)
+            if sections:
+                tabs.append((label_of(tab.get("label")), sections))
+    return RecordPage(
+        entity=entity,
+        label=label_of(entity.options.get("label"), entity.key),
+        plural_label=label_of(
+            entity.options.get("plural_label") or entity.options.get("label"), entity.plural_key
+        ),
+        title=title_of(entity, view.values, view.id),
+        record_id=view.id,
+        version=view.version,
+        tabs=tabs,
+    )
+
+
+def _stored(entity, values: dict) -> dict:
+    """Service values back to their stored form (what CEL conditions read)."""
+    return {
+        key: entity.fields[key].type.to_storage(value, entity.fields[key].options)
+        for key, value in values.items()
+        if key in entity.fields
+    }
