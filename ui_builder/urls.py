@@ -6,5 +6,9 @@ app_name = "records"
 
 urlpatterns = [
     path("<slug:entity>/", views.record_list, name="list"),
+    path("<slug:entity>/new/", views.record_new, name="new"),
+    path("<slug:entity>/new/preview/", views.form_preview, name="new_preview"),
     path("<slug:entity>/<int:record_id>/", views.record_detail, name="detail"),
+    path("<slug:entity>/<int:record_id>/edit/", views.record_edit, name="edit"),
+    path("<slug:entity>/<int:record_id>/edit/preview/", views.form_preview, name="edit_preview"),
 ]

@@ -4,12 +4,13 @@ show; these only render it)."""
 from __future__ import annotations
 
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from records.errors import RecordError, RecordErrorCode
 from records.service import RecordService
 from tenants.views import tenant_required
-from ui_builder import pages
+from ui_builder import editing, pages
 
 
 def service_for(request) -> RecordService:
@@ -51,3 +52,69 @@ def record_detail(request, entity: str, record_id: int):
     except RecordError as error:
         refused(error)
     return render(request, "ui_builder/record.html", {"page": page})
+
+
+def _save(request, service, entity: str, record_id: int | None):
+    """Create or update from the posted form; (the saved record's id, or the form with the
+    refusal at its fields)."""
+    posted_values = editing.values_from(service._entity(entity, service._config()), request.POST)
+    try:
+        if record_id is None:
+            view = service.create(entity, posted_values)
+        else:
+            version = request.POST.get("version")
+            view = service.update(
+                entity,
+                record_id,
+                posted_values,
+                version=int(version) if version and version.isdigit() else None,
+            )
+        return view.id, None
+    except RecordError as error:
+        if error.code not in (RecordErrorCode.INVALID, RecordErrorCode.VERSION_CONFLICT):
+            raise
+        edit = editing.build(service, entity, record_id, posted=request.POST)
+        editing.place_errors(service, edit, error, {k: request.POST.get(k) for k in posted_values})
+        return None, edit
+
+
+@tenant_required
+def record_new(request, entity: str):
+    service = service_for(request)
+    try:
+        if request.method == "POST":
+            saved, edit = _save(request, service, entity, None)
+            if saved is not None:
+                return redirect("records:detail", entity, saved)
+            return render(request, "ui_builder/edit.html", {"edit": edit}, status=400)
+        edit = editing.build(service, entity)
+    except RecordError as error:
+        refused(error)
+    return render(request, "ui_builder/edit.html", {"edit": edit})
+
+
+@tenant_required
+def record_edit(request, entity: str, record_id: int):
+    service = service_for(request)
+    try:
+        if request.method == "POST":
+            saved, edit = _save(request, service, entity, record_id)
+            if saved is not None:
+                return redirect("records:detail", entity, saved)
+            return render(request, "ui_builder/edit.html", {"edit": edit}, status=400)
+        edit = editing.build(service, entity, record_id)
+    except RecordError as error:
+        refused(error)
+    return render(request, "ui_builder/edit.html", {"edit": edit})
+
+
+@tenant_required
+@require_POST
+def form_preview(request, entity: str, record_id: int | None = None):
+    """The form's sections again for the values being typed (conditions follow them), saving
+    nothing: the page swaps them in as the user types."""
+    try:
+        edit = editing.build(service_for(request), entity, record_id, posted=request.POST)
+    except RecordError as error:
+        refused(error)
+    return render(request, "ui_builder/_sections.html", {"edit": edit})

@@ -1,0 +1,89 @@
+"""Create and edit forms by the form layout: errors at their fields (rules in the user's
+language), sections following the values being typed, a stale edit showing both values."""
+
+import pytest
+
+from metadata.publish import publish
+from records.service import RecordService
+from tests.ui_builder.test_layouts import DEAL_FORM, OTHERS, document_with
+
+
+@pytest.fixture
+def desk(make_tenant, add_member, client):
+    made = make_tenant("ui", pack="starter")
+    publish(made.tenant, document=document_with(made.tenant, [DEAL_FORM, *OTHERS]))
+    admin = RecordService(made.tenant, made.admin)
+    rep_user = add_member(made.tenant, "rep@ui.test")
+    made.rep = RecordService(made.tenant, rep_user)
+    made.admin_service = admin
+    made.company = admin.create("company", {"name": "Acme"})
+    client.force_login(rep_user)
+    session = client.session
+    session["tenant_id"] = made.tenant.pk
+    session.save()
+    made.client = client
+    return made
+
+
+def inputs_of(response) -> dict:
+    return {
+        item.key: item for section in response.context["edit"].sections for item in section.inputs
+    }
+
+
+def test_a_new_record_with_errors_at_their_fields_then_saved(desk):
+    form = desk.client.get("/app/r/deal/new/")
+    assert form.status_code == 200
+    assert list(inputs_of(form)) == ["name", "company", "stage", "amount", "probability"]
+    refused = desk.client.post("/app/r/deal/new/", {"name": "", "company": str(desk.company.id)})
+    assert refused.status_code == 400
+    assert inputs_of(refused)["name"].errors == ["name is required"]
+    assert b'aria-invalid="true"' in refused.content
+    saved = desk.client.post(
+        "/app/r/deal/new/", {"name": "Fresh", "company": str(desk.company.id), "stage": "new"}
+    )
+    assert saved.status_code == 302
+    deal = desk.rep.query("deal").rows[0]
+    assert saved["Location"] == f"/app/r/deal/{deal.id}/"
+    assert deal.values["name"] == "Fresh"
+
+
+def test_conditions_follow_the_values_being_typed(desk):
+    deal = desk.rep.create("deal", {"name": "D", "company": desk.company.id, "amount": 10})
+    url = f"/app/r/deal/{deal.id}/edit/"
+    assert "close_date" not in inputs_of(desk.client.get(url))
+    preview = desk.client.post(url + "preview/", {"name": "D", "stage": "won", "amount": "10"})
+    assert preview.status_code == 200
+    assert b'name="close_date"' in preview.content  # the closing section appears
+    # required_if: amount is required when the stage is proposal
+    refused = desk.client.post(
+        url, {"name": "D", "stage": "proposal", "amount": "", "version": "1"}
+    )
+    assert refused.status_code == 400
+    assert inputs_of(refused)["amount"].errors == ["amount is required on this record's form"]
+
+
+def test_a_rule_speaks_the_users_language(desk):
+    deal = desk.rep.create("deal", {"name": "D", "company": desk.company.id, "stage": "new"})
+    desk.admin_service.update("deal", deal.id, {"stage": "proposal", "amount": 5})
+    refused = desk.client.post(
+        f"/app/r/deal/{deal.id}/edit/",
+        {"name": "D", "stage": "won", "amount": "0", "version": "2"},
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    assert refused.status_code == 400
+    assert inputs_of(refused)["amount"].errors == ["赢单的商机必须填写金额"]
+
+
+def test_a_stale_edit_shows_both_values(desk):
+    deal = desk.rep.create("deal", {"name": "Old name", "company": desk.company.id})
+    desk.admin_service.update("deal", deal.id, {"name": "Their name"})
+    refused = desk.client.post(
+        f"/app/r/deal/{deal.id}/edit/", {"name": "My name", "stage": "new", "version": "1"}
+    )
+    assert refused.status_code == 400
+    edit = refused.context["edit"]
+    assert edit.errors[0].startswith("Someone else saved this record")
+    assert ("Name", "My name", "Their name") in edit.conflict
+    assert edit.version == 2  # saving again now applies
+    assert desk.rep.get("deal", deal.id).values["name"] == "Their name"  # nothing written

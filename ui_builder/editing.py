@@ -1,0 +1,272 @@
+"""Create and edit forms drawn from the form layout: the inputs the user may fill for a record
+(sections shown by their conditions over the values being edited), the posted values turned
+into the records service's input, and its refusals placed at their fields, in the user's
+language where the configuration gives one (validation rules' messages)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext_lazy
+
+from records.errors import RecordError, RecordErrorCode
+from records.values import cel_record, evaluate
+from ui_builder.display import label_of, title_of
+from ui_builder.pages import _stored
+
+INPUTS = {  # field-type widget -> HTML input type
+    "text": "text",
+    "textarea": "textarea",
+    "richtext": "textarea",
+    "email": "email",
+    "tel": "tel",
+    "url": "url",
+    "number": "number",
+    "percent": "number",
+    "date": "date",
+    "datetime": "datetime-local",
+    "checkbox": "checkbox",
+    "select": "select",
+    "lookup": "select",
+    "user": "select",
+}
+LOOKUP_CHOICES = 200
+CONFLICT = gettext_lazy(
+    "Someone else saved this record while you were editing it. "
+    "Check the values below, then save again."
+)  # a lookup lists this many target records (type-ahead comes later)
+
+
+@dataclass
+class Input:
+    key: str
+    label: str
+    kind: str  # text, textarea, number, date, datetime-local, checkbox, select
+    value: str
+    required: bool = False
+    choices: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    help: str = ""
+
+
+@dataclass
+class FormSection:
+    key: str
+    label: str
+    columns: int
+    inputs: list[Input]
+
+
+@dataclass
+class EditForm:
+    entity: object
+    label: str
+    record_id: int | None
+    version: int | None
+    title: str
+    sections: list[FormSection]
+    errors: list[str] = field(default_factory=list)  # not at a field
+    conflict: list[tuple[str, str, str]] = field(default_factory=list)  # label, yours, theirs
+
+
+def _holds(programs, record) -> bool:
+    for program in programs:
+        try:
+            if evaluate(program, record) is not True:
+                return False
+        except Exception:  # noqa: BLE001
+            return False
+    return True
+
+
+def as_text(field_, value) -> str:
+    if value is None:
+        return ""
+    kind = field_.options["type"]
+    if kind == "boolean":
+        return "on" if value else ""
+    if kind == "datetime" and isinstance(value, str):
+        return value.replace("Z", "")[:16]
+    if kind == "currency" and isinstance(value, dict):
+        return str(value.get("amount", ""))
+    return str(value)
+
+
+def editable_fields(config, entity, form, values: dict, system: dict, hidden) -> list[FormSection]:
+    """The sections and fields a user fills, by the form (or every writable field)."""
+    record = cel_record(entity, values, system)
+    sections: list[FormSection] = []
+    if form is None:
+        keys = [
+            key
+            for key, f in entity.fields.items()
+            if key not in hidden and not f.type.computed and not f.options.get("read_only")
+        ]
+        return [FormSection("main", "", 2, [Input(k, "", "text", "") for k in keys])]
+    for tab in form.spec["tabs"]:
+        for index, spec in enumerate(tab["sections"]):
+            keys = [e if isinstance(e, str) else e["field"] for e in spec.get("fields", [])]
+            shown = []
+            for key in keys:
+                rule = form.rules.get(key)
+                f = entity.fields.get(key)
+                if f is None or key in hidden or f.type.computed or f.options.get("read_only"):
+                    continue
+                if rule is not None and not _holds(rule.visible_if, record):
+                    continue
+                if rule is not None and rule.read_only_if and _holds(rule.read_only_if, record):
+                    continue
+                shown.append(Input(key, "", "text", ""))
+            if shown:
+                sections.append(
+                    FormSection(
+                        spec.get("key") or f"section_{len(sections)}_{index}",
+                        label_of(spec.get("label")),
+                        spec.get("columns", 1),
+                        shown,
+                    )
+                )
+    return sections
+
+
+def build(service, entity_key: str, record_id: int | None = None, posted=None) -> EditForm:
+    """The form for a new record or an existing one; ``posted`` (a QueryDict) overrides the
+    stored values, so sections follow what the user is typing."""
+    config = service._config()
+    entity = service._entity(entity_key, config)
+    hidden = service.permissions.hidden_fields(config, entity)
+    form = (
+        config.layouts.for_roles(entity.key, "form", service.permissions.principal.roles)
+        if config.layouts
+        else None
+    )
+    view = service.get(entity.key, record_id) if record_id is not None else None
+    values = _stored(entity, view.values) if view else {}
+    if posted is not None:
+        values = {**values, **values_from(entity, posted)}
+        values = {k: v for k, v in values.items() if v is not None}
+        values = _storable(entity, values)
+    system = {"id": record_id or 0, "version": view.version if view else 0, "owner": 0}
+    sections = editable_fields(config, entity, form, values, system, hidden)
+    for section in sections:
+        for item in section.inputs:
+            fill(service, config, entity, item, values, form)
+    return EditForm(
+        entity=entity,
+        label=label_of(entity.options.get("label"), entity.key),
+        record_id=record_id,
+        version=view.version if view else None,
+        title=title_of(entity, view.values, view.id) if view else "",
+        sections=sections,
+    )
+
+
+def fill(service, config, entity, item: Input, values: dict, form) -> None:
+    f = entity.fields[item.key]
+    item.label = label_of(f.options.get("label"), item.key)
+    item.help = label_of(f.options.get("help"))
+    item.kind = INPUTS.get(f.type.widget, "text")
+    rule = form.rules.get(item.key) if form else None
+    record = cel_record(entity, values, {"id": 0, "version": 0, "owner": 0})
+    item.required = bool(f.options.get("required")) or bool(
+        rule and rule.required_if and _holds(rule.required_if, record)
+    )
+    item.value = (
+        as_text(f, f.type.from_storage(values[item.key], f.options))
+        if values.get(item.key) is not None
+        else ""
+    )
+    if f.options["type"] == "choice":
+        item.choices = [("", "—")] + [
+            (o["value"], label_of(o.get("label"), o["value"]))
+            for o in f.options.get("options", [])
+            if not o.get("inactive") or o["value"] == values.get(item.key)
+        ]
+    elif f.options["type"] == "lookup":
+        target = config.entities[f.options["target"]]
+        try:
+            page = service.query(target.key, first=LOOKUP_CHOICES)
+            rows = page.rows
+        except RecordError:
+            rows = []
+        item.choices = [("", "—")] + [(str(r.id), title_of(target, r.values, r.id)) for r in rows]
+
+
+def values_from(entity, posted) -> dict:
+    """The posted inputs as the records service takes them (text; empty means none)."""
+    values = {}
+    for key, f in entity.fields.items():
+        if f.type.computed:
+            continue
+        if f.options["type"] == "boolean":
+            if f"present_{key}" in posted:
+                values[key] = key in posted
+            continue
+        if key not in posted:
+            continue
+        text = posted.get(key, "").strip()
+        if text == "":
+            values[key] = None
+        elif f.options["type"] in ("lookup", "user"):
+            values[key] = int(text) if text.isdigit() else text
+        elif f.options["type"] == "currency":
+            currencies = f.options.get("currencies") or ["CNY"]
+            values[key] = {
+                "amount": text,
+                "currency": f.options.get("default_currency", currencies[0]),
+            }
+        elif f.options["type"] == "datetime":
+            values[key] = text if ("+" in text or text.endswith("Z")) else f"{text}:00+00:00"
+        else:
+            values[key] = text
+    return values
+
+
+def _storable(entity, values: dict) -> dict:
+    """Typed values normalized to their stored form where they can be (for conditions);
+    what does not normalize is left out of the preview."""
+    stored = {}
+    for key, value in values.items():
+        f = entity.fields.get(key)
+        if f is None:
+            continue
+        try:
+            stored[key] = f.type.to_storage(f.type.normalize(value, f.options), f.options)
+        except Exception:  # noqa: BLE001  (the save reports it at its field)
+            continue
+    return stored
+
+
+def place_errors(service, edit: EditForm, error: RecordError, posted_values: dict) -> None:
+    """Put the service's refusal on the form: each problem at its field (rules in the
+    user's language), the rest above the form; a version conflict shows both values."""
+    config = service._config()
+    entity = edit.entity
+    inputs = {item.key: item for s in edit.sections for item in s.inputs}
+    if error.code == RecordErrorCode.VERSION_CONFLICT:
+        current = service.get(entity.key, edit.record_id)
+        edit.version = current.version
+        edit.errors.append(str(CONFLICT))
+        for key, mine in posted_values.items():
+            theirs = current.values.get(key)
+            f = entity.fields.get(key)
+            if f is not None and str(mine or "") != as_text(f, theirs):
+                edit.conflict.append(
+                    (label_of(f.options.get("label"), key), str(mine or ""), as_text(f, theirs))
+                )
+        return
+    if not error.errors:
+        edit.errors.append(error.message)
+        return
+    rules = {rule.key: rule for rule in config.entities[entity.key].rules}
+    for problem in error.errors:
+        message = problem.message
+        if problem.code.startswith("rule:"):
+            rule = rules.get(problem.code.split(":", 1)[1])
+            if rule is not None:
+                message = label_of(rule.message, message)
+        target = inputs.get(problem.field)
+        if target is not None:
+            target.errors.append(message)
+        else:
+            edit.errors.append(message)
