@@ -35,6 +35,10 @@ def django_db_setup(
             )
         app.close()
         app.settings_dict["NAME"] = test_name
+        # No connection kept between requests in the tests (a live server's threads, say): a
+        # connection left open would keep the test database from being dropped at the end.
+        for settings in (app.settings_dict, connections.settings["default"]):
+            settings["CONN_MAX_AGE"] = 0
     yield
     with django_db_blocker.unblock():
         app.close()

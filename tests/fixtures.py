@@ -74,6 +74,10 @@ def worker_environment(queue: str) -> dict:
     env["PYTHONPATH"] = str(ROOT)
     env["LOG_FORMAT"] = "console"
     env["CELERY_TASK_DEFAULT_QUEUE"] = queue  # what the worker's own tasks send goes there too
+    # A connection per task, closed after it: a worker stopped or killed by a test leaves no
+    # session on the test database (which must be dropped at the end).
+    env["DATABASE_CONN_MAX_AGE"] = "0"
+    env["CELERY_DB_REUSE_MAX"] = "0"
     return env
 
 

@@ -45,6 +45,18 @@ class Section:
 
 
 @dataclass
+class ApprovalPanel:
+    """What the record page offers about approvals: processes to submit to, the pending
+    request with what this user may do on it, and the history."""
+
+    processes: list[tuple[str, str]]  # (key, label) the record may be submitted to
+    pending: object | None  # the ApprovalRequest waiting, if any
+    can_decide: bool
+    can_recall: bool
+    history: list[tuple[str, str, str, str, str]]  # when, who, action, step, comment
+
+
+@dataclass
 class RecordPage:
     entity: object
     label: str
@@ -53,6 +65,7 @@ class RecordPage:
     record_id: int
     version: int
     tabs: list[tuple[str, list[Section]]]
+    approvals: ApprovalPanel | None = None
 
 
 def navigation(service: RecordService) -> list[tuple[str, str]]:
@@ -211,6 +224,7 @@ def record_page(service: RecordService, entity_key: str, record_id: int) -> Reco
             if sections:
                 tabs.append((label_of(tab.get("label")), sections))
     return RecordPage(
+        approvals=approval_panel(service, config, entity, view),
         entity=entity,
         label=label_of(entity.options.get("label"), entity.key),
         plural_label=label_of(
@@ -230,3 +244,47 @@ def _stored(entity, values: dict) -> dict:
         for key, value in values.items()
         if key in entity.fields
     }
+
+
+def approval_panel(service, config, entity, view) -> ApprovalPanel | None:
+    from django.db.models import Q
+    from django.utils import formats
+
+    from tenants.context import tenant_context
+    from workflows import approvals
+    from workflows.models import ApprovalRequest, ApprovalTask
+
+    processes = config.workflows.approvals.get(entity.key, []) if config.workflows else []
+    if not processes:
+        return None
+    user_id = getattr(service.user, "pk", None)
+    with tenant_context(service.tenant, user=service.user):
+        pending = ApprovalRequest.objects.filter(
+            entity=entity.key, record_id=view.id, status=ApprovalRequest.Status.PENDING
+        ).first()
+        can_decide = bool(
+            pending
+            and ApprovalTask.objects.filter(
+                request=pending, step=pending.step, status=ApprovalTask.Status.PENDING
+            )
+            .filter(approvals.acting_for(user_id) if user_id else Q(pk=None))
+            .exists()
+        )
+        entries = approvals.history(service, entity.key, view.id)
+        emails = {e.user_id: e.user.email for e in entries if e.user_id is not None}
+    return ApprovalPanel(
+        processes=[(p.key, label_of(p.label, p.key)) for p in processes],
+        pending=pending,
+        can_decide=can_decide,
+        can_recall=bool(pending and pending.submitted_by_id == user_id),
+        history=[
+            (
+                formats.date_format(entry.at, "SHORT_DATETIME_FORMAT"),
+                emails.get(entry.user_id, ""),
+                entry.action,
+                entry.step,
+                entry.comment,
+            )
+            for entry in entries
+        ],
+    )

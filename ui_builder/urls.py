@@ -5,10 +5,12 @@ from ui_builder import views
 app_name = "records"
 
 urlpatterns = [
+    path("approvals/", views.approval_inbox, name="inbox"),  # before the entities' pages
     path("<slug:entity>/", views.record_list, name="list"),
     path("<slug:entity>/new/", views.record_new, name="new"),
     path("<slug:entity>/new/preview/", views.form_preview, name="new_preview"),
     path("<slug:entity>/<int:record_id>/", views.record_detail, name="detail"),
     path("<slug:entity>/<int:record_id>/edit/", views.record_edit, name="edit"),
+    path("<slug:entity>/<int:record_id>/approval/", views.approval_action, name="approval"),
     path("<slug:entity>/<int:record_id>/edit/preview/", views.form_preview, name="edit_preview"),
 ]

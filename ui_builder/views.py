@@ -118,3 +118,46 @@ def form_preview(request, entity: str, record_id: int | None = None):
     except RecordError as error:
         refused(error)
     return render(request, "ui_builder/_sections.html", {"edit": edit})
+
+
+ACTIONS = ("submit", "approve", "reject", "recall")
+
+
+@tenant_required
+@require_POST
+def approval_action(request, entity: str, record_id: int):
+    """The record page's approval panel: submit, approve, reject or recall, with a comment."""
+    from django.contrib import messages
+    from django.utils.translation import gettext as _
+
+    from workflows import approvals
+
+    service = service_for(request)
+    action = request.POST.get("action")
+    comment = request.POST.get("comment", "").strip()
+    request_id = request.POST.get("request", "")
+    try:
+        if action == "submit":
+            approvals.submit(service, entity, record_id, request.POST.get("process", ""), comment)
+            messages.success(request, _("Submitted for approval."))
+        elif action in ("approve", "reject") and request_id.isdigit():
+            approvals.decide(service, int(request_id), action, comment)
+            messages.success(request, _("Your decision is recorded."))
+        elif action == "recall" and request_id.isdigit():
+            approvals.recall(service, int(request_id), comment)
+            messages.success(request, _("The approval request is recalled."))
+        else:
+            messages.error(request, _("Unknown approval action."))
+    except RecordError as error:
+        if error.code in (RecordErrorCode.NOT_FOUND, RecordErrorCode.UNKNOWN_ENTITY):
+            refused(error)
+        messages.error(request, error.message)
+    return redirect("records:detail", entity, record_id)
+
+
+@tenant_required
+def approval_inbox(request):
+    from workflows import approvals
+
+    tasks = approvals.inbox(service_for(request))
+    return render(request, "ui_builder/inbox.html", {"tasks": tasks})

@@ -87,3 +87,28 @@ def test_a_stale_edit_shows_both_values(desk):
     assert ("Name", "My name", "Their name") in edit.conflict
     assert edit.version == 2  # saving again now applies
     assert desk.rep.get("deal", deal.id).values["name"] == "Their name"  # nothing written
+
+
+def test_the_approval_panel_refuses_clearly(desk):
+    from tests.browser.test_approvals import PROCESS
+    from tests.ui_builder.test_layouts import document_with as with_layouts
+
+    document = with_layouts(desk.tenant, [DEAL_FORM, *OTHERS]) | {"workflows": [PROCESS]}
+    publish(desk.tenant, document=document)
+    theirs = desk.admin_service.create("deal", {"name": "T", "company": desk.company.id})
+    mine = desk.rep.create("deal", {"name": "M", "company": desk.company.id})
+    # not hers: the record is out of reach altogether
+    assert (
+        desk.client.post(
+            f"/app/r/deal/{theirs.id}/approval/", {"action": "submit", "process": "discount"}
+        ).status_code
+        == 404
+    )
+    # hers, but the owner has no manager: nobody to approve, said in words
+    answer = desk.client.post(
+        f"/app/r/deal/{mine.id}/approval/", {"action": "submit", "process": "discount"}, follow=True
+    )
+    assert [str(m) for m in answer.context["messages"]] == [
+        "The step manager has nobody to approve it."
+    ]
+    assert desk.client.get("/app/r/approvals/").status_code == 200
