@@ -10,8 +10,10 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SCREENSHOTS = os.environ.get("SCREENSHOTS_DIR")  # docs/screenshots when refreshing the docs
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Per test module: Playwright keeps an event loop running in this thread while the browser
+    is open, and the other tests of this worker must not run under it."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
@@ -28,6 +30,9 @@ def browser():
         )
         yield browser
         browser.close()
+    from django.db import connections
+
+    connections.close_all()  # what the tests opened while the loop ran
     if previous is None:
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     else:
