@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from records.errors import RecordError
+from records.errors import RecordError, RecordErrorCode
 from records.service import RecordService
 from records.values import cel_record, evaluate
 from ui_builder.display import label_of, shown, title_of
@@ -35,6 +35,7 @@ class ListPage:
     total: int
     next_cursor: str | None
     search: str
+    has_board: bool = False
 
 
 @dataclass
@@ -160,6 +161,7 @@ def list_page(
         total=page.total,
         next_cursor=page.end_cursor if page.has_next else None,
         search=search,
+        has_board=bool(config.layouts and config.layouts.for_roles(entity.key, "kanban", roles)),
     )
 
 
@@ -287,4 +289,69 @@ def approval_panel(service, config, entity, view) -> ApprovalPanel | None:
             )
             for entry in entries
         ],
+    )
+
+
+@dataclass
+class Card:
+    id: int
+    title: str
+    lines: list[str]
+
+
+@dataclass
+class Board:
+    entity: object
+    label: str
+    field: str
+    columns: list[tuple[str, str, list[Card]]]  # (option value, label, cards)
+    targets: list[tuple[str, str]]  # where a card may be moved: (value, label)
+
+
+BOARD_CARDS = 200
+
+
+def board_page(service: RecordService, entity_key: str) -> Board:
+    """The entity's kanban board for the user: a column per option of its choice field, the
+    user's readable records as cards (the newest BOARD_CARDS)."""
+    config, entity = entity_by_key(service, entity_key)
+    roles = service.permissions.principal.roles
+    layout = config.layouts.for_roles(entity.key, "kanban", roles) if config.layouts else None
+    if layout is None:
+        raise RecordError(RecordErrorCode.NOT_FOUND, f"{entity.key} has no board.")
+    key = layout.spec["field"]
+    field_ = entity.fields[key]
+    hidden = service.permissions.hidden_fields(config, entity)
+    lines = [
+        k for k in layout.spec.get("card_fields", []) if k in entity.fields and k not in hidden
+    ]
+    page = service.query(
+        entity.key, order_by=[{"field": "updated_at", "direction": "desc"}], first=BOARD_CARDS
+    )
+    titles = titles_for(service, config, entity, page.rows)
+    options = [
+        (o["value"], label_of(o.get("label"), o["value"]))
+        for o in field_.options.get("options", [])
+        if not o.get("inactive")
+    ]
+    columns = []
+    for value, label in options:
+        cards = [
+            Card(
+                view.id,
+                title_of(entity, view.values, view.id),
+                [shown(entity.fields[k], view.values.get(k), titles) for k in lines if k != "name"],
+            )
+            for view in page.rows
+            if view.values.get(key) == value
+        ]
+        columns.append((value, label, cards))
+    return Board(
+        entity=entity,
+        label=label_of(
+            entity.options.get("plural_label") or entity.options.get("label"), entity.plural_key
+        ),
+        field=key,
+        columns=columns,
+        targets=options,
     )

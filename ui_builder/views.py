@@ -161,3 +161,31 @@ def approval_inbox(request):
 
     tasks = approvals.inbox(service_for(request))
     return render(request, "ui_builder/inbox.html", {"tasks": tasks})
+
+
+@tenant_required
+def record_board(request, entity: str):
+    try:
+        board = pages.board_page(service_for(request), entity)
+    except RecordError as error:
+        refused(error)
+    return render(request, "ui_builder/board.html", {"board": board})
+
+
+@tenant_required
+@require_POST
+def board_move(request, entity: str, record_id: int):
+    """A card moved to another column: the records service changes the field (state machines
+    and rules apply); a refusal is said in words and nothing moves."""
+    from django.contrib import messages
+
+    service = service_for(request)
+    try:
+        board = pages.board_page(service, entity)
+        service.update(entity, record_id, {board.field: request.POST.get("to", "")})
+    except RecordError as error:
+        if error.code in (RecordErrorCode.NOT_FOUND, RecordErrorCode.UNKNOWN_ENTITY):
+            refused(error)
+        problems = "; ".join(e.message for e in error.errors) or error.message
+        messages.error(request, problems)
+    return redirect("records:board", entity)

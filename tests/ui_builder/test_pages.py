@@ -58,3 +58,15 @@ def test_out_of_scope_is_like_missing(office):
 def test_pages_speak_the_users_language(office):
     page = office.client.get("/app/r/deal/", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert page.context["page"].label == "商机"
+
+
+def test_the_board_and_its_moves_refuse_what_they_must(office):
+    assert office.client.get("/app/r/deal/board/").status_code == 200
+    assert office.client.get("/app/r/company/board/").status_code == 404  # no kanban layout
+    theirs = office.client.post(f"/app/r/deal/{office.theirs.id}/move/", {"to": "won"})
+    assert theirs.status_code == 404  # out of her scope: like a missing deal
+    bad = office.client.post(f"/app/r/deal/{office.mine.id}/move/", {"to": "nowhere"}, follow=True)
+    assert [str(m) for m in bad.context["messages"]] == [
+        "'nowhere' is not one of: new, proposal, won, lost"
+    ]
+    assert office.rep.get("deal", office.mine.id).values["stage"] == "new"
