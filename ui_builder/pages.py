@@ -36,6 +36,7 @@ class ListPage:
     next_cursor: str | None
     search: str
     has_board: bool = False
+    has_calendar: bool = False
 
 
 @dataclass
@@ -162,6 +163,9 @@ def list_page(
         next_cursor=page.end_cursor if page.has_next else None,
         search=search,
         has_board=bool(config.layouts and config.layouts.for_roles(entity.key, "kanban", roles)),
+        has_calendar=bool(
+            config.layouts and config.layouts.for_roles(entity.key, "calendar", roles)
+        ),
     )
 
 
@@ -355,3 +359,133 @@ def board_page(service: RecordService, entity_key: str) -> Board:
         columns=columns,
         targets=options,
     )
+
+
+@dataclass
+class Entry:
+    id: int
+    title: str
+    start: object  # datetime or date
+    end: object | None
+    owner_id: int | None
+    time: str  # as shown
+    conflict: bool = False
+
+
+@dataclass
+class Calendar:
+    entity: object
+    label: str
+    month: object  # the first day
+    previous: str
+    next: str
+    weeks: list[list[tuple[object, list[Entry]]]]  # Monday-first weeks of (day, entries)
+
+
+CALENDAR_ENTRIES = 500
+
+
+def _moment(field_, value):
+    import datetime as dt
+
+    if value is None:
+        return None
+    if field_.options["type"] == "date":
+        return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+    if isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def calendar_page(service: RecordService, entity_key: str, month: str | None = None) -> Calendar:
+    """A month of the entity's calendar layout: each record on the day of its start, and those
+    of one owner that overlap in time marked as conflicts."""
+    import calendar as months
+    import datetime as dt
+
+    from django.utils import formats
+
+    config, entity = entity_by_key(service, entity_key)
+    roles = service.permissions.principal.roles
+    layout = config.layouts.for_roles(entity.key, "calendar", roles) if config.layouts else None
+    if layout is None:
+        raise RecordError(RecordErrorCode.NOT_FOUND, f"{entity.key} has no calendar.")
+    today = dt.datetime.now(dt.UTC).date()
+    try:
+        first = dt.date.fromisoformat(f"{month}-01") if month else today.replace(day=1)
+    except ValueError:
+        first = today.replace(day=1)
+    following = (first + dt.timedelta(days=32)).replace(day=1)
+    start_key, end_key = layout.spec["start_field"], layout.spec.get("end_field")
+    start_field = entity.fields[start_key]
+    end_field = entity.fields.get(end_key) if end_key else None
+    bounds = (
+        [first.isoformat(), following.isoformat()]
+        if start_field.options["type"] == "date"
+        else [f"{first.isoformat()}T00:00:00Z", f"{following.isoformat()}T00:00:00Z"]
+    )
+    page = service.query(
+        entity.key,
+        filter_tree={
+            "and": [
+                {"field": start_key, "op": "gte", "value": bounds[0]},
+                {"field": start_key, "op": "lt", "value": bounds[1]},
+            ]
+        },
+        order_by=[{"field": start_key}],
+        first=CALENDAR_ENTRIES,
+    )
+    entries = []
+    for view in page.rows:
+        start = _moment(start_field, view.values.get(start_key))
+        end = _moment(end_field, view.values.get(end_key)) if end_field else None
+        shown_time = (
+            formats.time_format(dt.datetime.fromisoformat(str(start)).astimezone(), "TIME_FORMAT")
+            if isinstance(start, dt.datetime)
+            else ""
+        )
+        entries.append(
+            Entry(
+                view.id,
+                title_of(entity, view.values, view.id),
+                start,
+                end,
+                view.owner_id,
+                shown_time,
+            )
+        )
+    mark_conflicts(entries)
+    by_day: dict = {}
+    for entry in entries:
+        day = entry.start.date() if isinstance(entry.start, dt.datetime) else entry.start
+        by_day.setdefault(day, []).append(entry)
+    weeks = [
+        [(day, by_day.get(day, [])) for day in week]
+        for week in months.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
+    ]
+    before = (first - dt.timedelta(days=1)).replace(day=1)
+    return Calendar(
+        entity=entity,
+        label=label_of(
+            entity.options.get("plural_label") or entity.options.get("label"), entity.plural_key
+        ),
+        month=first,
+        previous=before.strftime("%Y-%m"),
+        next=following.strftime("%Y-%m"),
+        weeks=weeks,
+    )
+
+
+def mark_conflicts(entries: list[Entry]) -> None:
+    """Entries of one owner that overlap: [start, end) intervals, or the same start when an
+    entry has no end."""
+    by_owner: dict = {}
+    for entry in entries:
+        by_owner.setdefault(entry.owner_id, []).append(entry)
+    for mine in by_owner.values():
+        mine.sort(key=lambda e: e.start)
+        for index, entry in enumerate(mine):
+            for other in mine[index + 1 :]:
+                entry_end = entry.end or entry.start
+                if other.start < entry_end or other.start == entry.start:
+                    entry.conflict = other.conflict = True

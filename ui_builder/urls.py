@@ -8,6 +8,7 @@ urlpatterns = [
     path("approvals/", views.approval_inbox, name="inbox"),  # before the entities' pages
     path("<slug:entity>/", views.record_list, name="list"),
     path("<slug:entity>/board/", views.record_board, name="board"),
+    path("<slug:entity>/calendar/", views.record_calendar, name="calendar"),
     path("<slug:entity>/<int:record_id>/move/", views.board_move, name="move"),
     path("<slug:entity>/new/", views.record_new, name="new"),
     path("<slug:entity>/new/preview/", views.form_preview, name="new_preview"),

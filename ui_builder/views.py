@@ -189,3 +189,12 @@ def board_move(request, entity: str, record_id: int):
         problems = "; ".join(e.message for e in error.errors) or error.message
         messages.error(request, problems)
     return redirect("records:board", entity)
+
+
+@tenant_required
+def record_calendar(request, entity: str):
+    try:
+        calendar = pages.calendar_page(service_for(request), entity, request.GET.get("month"))
+    except RecordError as error:
+        refused(error)
+    return render(request, "ui_builder/calendar.html", {"calendar": calendar})

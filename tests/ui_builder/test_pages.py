@@ -70,3 +70,26 @@ def test_the_board_and_its_moves_refuse_what_they_must(office):
         "'nowhere' is not one of: new, proposal, won, lost"
     ]
     assert office.rep.get("deal", office.mine.id).values["stage"] == "new"
+
+
+def test_the_calendar_shows_a_month_with_conflicts(office):
+    import datetime as dt
+
+    first = dt.datetime.now(dt.UTC).replace(day=10, hour=9, minute=0, second=0, microsecond=0)
+    deals = {}
+    for name, when in [
+        ("Call A", first),
+        ("Call B", first),
+        ("Call C", first + dt.timedelta(days=1)),
+    ]:
+        values = {"name": name, "company": office.mine.values["company"]}
+        values["last_contacted"] = when.isoformat()
+        deals[name] = office.rep.create("deal", values)
+    page = office.client.get("/app/r/deal/calendar/").context["calendar"]
+    entries = {e.title: e for week in page.weeks for _, day in week for e in day}
+    assert {"Call A", "Call B", "Call C"} <= set(entries)
+    assert entries["Call A"].conflict
+    assert entries["Call B"].conflict
+    assert not entries["Call C"].conflict
+    assert office.client.get("/app/r/company/calendar/").status_code == 404
+    assert office.client.get("/app/r/deal/calendar/?month=bogus").status_code == 200
