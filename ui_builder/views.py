@@ -71,7 +71,11 @@ def _save(request, service, entity: str, record_id: int | None):
             )
         return view.id, None
     except RecordError as error:
-        if error.code not in (RecordErrorCode.INVALID, RecordErrorCode.VERSION_CONFLICT):
+        if error.code not in (
+            RecordErrorCode.INVALID,
+            RecordErrorCode.VERSION_CONFLICT,
+            RecordErrorCode.RECORD_LOCKED,
+        ):
             raise
         edit = editing.build(service, entity, record_id, posted=request.POST)
         editing.place_errors(service, edit, error, {k: request.POST.get(k) for k in posted_values})

@@ -112,3 +112,22 @@ def test_the_approval_panel_refuses_clearly(desk):
         "The step manager has nobody to approve it."
     ]
     assert desk.client.get("/app/r/approvals/").status_code == 200
+
+
+def test_a_locked_record_says_so_on_its_form(desk):
+    from tenants.organisation import set_manager
+    from tests.browser.test_approvals import PROCESS
+
+    document = document_with(desk.tenant, [DEAL_FORM, *OTHERS]) | {"workflows": [PROCESS]}
+    publish(desk.tenant, document=document)
+    set_manager(desk.tenant, "rep@ui.test", desk.admin.email)
+    deal = desk.rep.create("deal", {"name": "D", "company": desk.company.id})
+    from workflows import approvals
+
+    approvals.submit(desk.rep, "deal", deal.id, "discount")
+    refused = desk.client.post(f"/app/r/deal/{deal.id}/edit/", {"name": "E", "stage": "new"})
+    assert refused.status_code == 400
+    assert refused.context["edit"].errors == [
+        "This deal is waiting for an approval: it cannot be changed until the approval ends or "
+        "is recalled."
+    ]
