@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from records.errors import RecordError, RecordErrorCode
 from records.values import cel_record, evaluate
 from ui_builder.display import label_of, title_of
+from ui_builder.messages import in_language
 from ui_builder.pages import _stored
 
 INPUTS = {  # field-type widget -> HTML input type
@@ -260,7 +261,7 @@ def place_errors(service, edit: EditForm, error: RecordError, posted_values: dic
         return
     rules = {rule.key: rule for rule in config.entities[entity.key].rules}
     for problem in error.errors:
-        message = problem.message
+        message = in_language(problem.code, problem.message)
         if problem.code.startswith("rule:"):
             rule = rules.get(problem.code.split(":", 1)[1])
             if rule is not None:

@@ -131,3 +131,18 @@ def test_a_locked_record_says_so_on_its_form(desk):
         "This deal is waiting for an approval: it cannot be changed until the approval ends or "
         "is recalled."
     ]
+
+
+def test_field_problems_in_the_users_language(desk):
+    def errors(values, **headers):
+        answer = desk.client.post(
+            "/app/r/deal/new/", {"company": str(desk.company.id), **values}, **headers
+        )
+        assert answer.status_code == 400
+        return {k: item.errors for k, item in inputs_of(answer).items() if item.errors}
+
+    zh = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
+    assert errors({"name": ""}) == {"name": ["name is required"]}
+    assert errors({"name": ""}, **zh) == {"name": ["此字段为必填项。"]}
+    assert errors({"name": "D", "amount": "lots"}) == {"amount": ["'lots' is not a number"]}
+    assert errors({"name": "D", "amount": "lots"}, **zh) == {"amount": ["请输入数字。"]}
