@@ -8,9 +8,16 @@ def navigation(request):
     if tenant is None or not request.user.is_authenticated or request.membership is None:
         return {}
     from records.service import RecordService
+    from tenants.context import tenant_context
     from ui_builder.pages import navigation as entities
+    from workflows.models import Notification
 
+    with tenant_context(tenant, user=request.user):
+        unread = Notification.objects.filter(user=request.user, read_at__isnull=True).count()
     try:
-        return {"navigation": entities(RecordService(tenant, request.user))}
+        return {
+            "navigation": entities(RecordService(tenant, request.user)),
+            "unread_notifications": unread,
+        }
     except RecordError:  # no configuration yet
-        return {"navigation": []}
+        return {"navigation": [], "unread_notifications": unread}

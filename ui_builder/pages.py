@@ -37,6 +37,7 @@ class ListPage:
     search: str
     has_board: bool = False
     has_calendar: bool = False
+    can_export: bool = False
 
 
 @dataclass
@@ -166,6 +167,7 @@ def list_page(
         has_calendar=bool(
             config.layouts and config.layouts.for_roles(entity.key, "calendar", roles)
         ),
+        can_export=service.permissions.has(config, "export"),
     )
 
 
@@ -489,3 +491,29 @@ def mark_conflicts(entries: list[Entry]) -> None:
                 entry_end = entry.end or entry.start
                 if other.start < entry_end or other.start == entry.start:
                     entry.conflict = other.conflict = True
+
+
+EXPORT_ROWS = 100_000
+
+
+def export_rows(service: RecordService, entity_key: str, *, search: str = ""):
+    """The header, then one row per record of the list (its layout's columns), page after
+    page; refused unless the user's roles grant ``export``."""
+    config, entity = entity_by_key(service, entity_key)
+    if not service.permissions.has(config, "export"):
+        raise RecordError(RecordErrorCode.PERMISSION_DENIED, "You may not export records.")
+    first = list_page(service, entity_key, search=search)
+    header = ["id", "name", *[column.label for column in first.columns]]
+
+    def rows():
+        yield header
+        page, sent = first, 0
+        while True:
+            for row in page.rows:
+                yield [row.id, row.title, *row.cells]
+                sent += 1
+            if page.next_cursor is None or sent >= EXPORT_ROWS:
+                return
+            page = list_page(service, entity_key, search=search, after=page.next_cursor)
+
+    return rows()

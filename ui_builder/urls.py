@@ -6,8 +6,10 @@ app_name = "records"
 
 urlpatterns = [
     path("approvals/", views.approval_inbox, name="inbox"),  # before the entities' pages
+    path("notifications/", views.notifications, name="notifications"),
     path("<slug:entity>/", views.record_list, name="list"),
     path("<slug:entity>/board/", views.record_board, name="board"),
+    path("<slug:entity>/export.csv", views.record_export, name="export"),
     path("<slug:entity>/calendar/", views.record_calendar, name="calendar"),
     path("<slug:entity>/<int:record_id>/move/", views.board_move, name="move"),
     path("<slug:entity>/new/", views.record_new, name="new"),

@@ -202,3 +202,39 @@ def record_calendar(request, entity: str):
     except RecordError as error:
         refused(error)
     return render(request, "ui_builder/calendar.html", {"calendar": calendar})
+
+
+@tenant_required
+def record_export(request, entity: str):
+    """The list as CSV (the list layout's columns, every page, the user's scope), for users
+    whose roles grant ``export``."""
+    import csv
+
+    from django.http import StreamingHttpResponse
+
+    service = service_for(request)
+    try:
+        rows = pages.export_rows(service, entity, search=request.GET.get("q", "").strip())
+    except RecordError as error:
+        refused(error)
+
+    class Echo:
+        def write(self, value):
+            return value
+
+    writer = csv.writer(Echo())
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{entity}.csv"'
+    return response
+
+
+@tenant_required
+def notifications(request):
+    """The user's in-app notifications, newest first; opening the page marks them read."""
+    from workflows import services as flows
+
+    found = flows.notifications(request.tenant, request.user, limit=100)
+    flows.mark_read(request.tenant, request.user, None)
+    return render(request, "ui_builder/notifications.html", {"notifications": found})

@@ -93,3 +93,45 @@ def test_the_calendar_shows_a_month_with_conflicts(office):
     assert not entries["Call C"].conflict
     assert office.client.get("/app/r/company/calendar/").status_code == 404
     assert office.client.get("/app/r/deal/calendar/?month=bogus").status_code == 200
+
+
+def test_export_needs_the_export_permission_and_keeps_the_scope(office, add_member):
+    import csv
+    import io
+
+    from django.test import Client
+
+    refused = office.client.get("/app/r/deal/export.csv")  # a rep's role grants no export
+    assert refused.status_code == 404
+    assert "Export CSV" not in office.client.get("/app/r/deal/").content.decode()
+    admin = Client()
+    admin.force_login(office.admin)
+    session = admin.session
+    session["tenant_id"] = office.tenant.pk
+    session.save()
+    answer = admin.get("/app/r/deal/export.csv")
+    assert answer.status_code == 200
+    assert answer["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.reader(io.StringIO(b"".join(answer.streaming_content).decode())))
+    assert rows[0][:2] == ["id", "name"]
+    assert sorted(row[1] for row in rows[1:]) == ["Mine", "Theirs"]
+
+
+def test_notifications_page_lists_and_marks_read(office):
+    from tenants.context import tenant_context
+    from workflows.models import Notification
+
+    with tenant_context(office.tenant):
+        Notification.objects.create(
+            tenant=office.tenant,
+            user=office.rep.user,
+            key="k1",
+            entity="deal",
+            record_id=office.mine.id,
+            subject="Mine was approved",
+        )
+    home = office.client.get("/app/").content.decode()
+    assert 'class="badge"' in home
+    page = office.client.get("/app/r/notifications/").content.decode()
+    assert "Mine was approved" in page
+    assert 'class="badge"' not in office.client.get("/app/").content.decode()  # read now
