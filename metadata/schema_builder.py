@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from metadata.fieldtypes import field_types
+from metadata.registry import type_branches
 from ui_builder.schema import layout_schema
 from workflows.schema import action_schema, approver_schema, workflow_schema
 
@@ -49,14 +50,7 @@ COMMON_FIELD_OPTIONS = {
 
 
 def field_schema() -> dict:
-    branches = []
-    for key, field_type in field_types.items():
-        then: dict = {"properties": dict(field_type.option_schema)}
-        if field_type.required_options:
-            then["required"] = list(field_type.required_options)
-        branches.append(
-            {"if": {"properties": {"type": {"const": key}}, "required": ["type"]}, "then": then}
-        )
+    branches = type_branches(field_types, "option_schema", "required_options")
     common = dict(COMMON_FIELD_OPTIONS)
     common["type"] = {**common["type"], "enum": field_types.keys()}
     return {

@@ -87,6 +87,32 @@ class RecordService:
         self.permissions = permissions or Permissions(tenant, user)
         self.config = config
 
+    def configuration(self) -> CompiledConfig:
+        """The configuration this service works with (pinned, or the active version)."""
+        return self._config()
+
+    def entity(self, key: str, config: CompiledConfig | None = None) -> CompiledEntity:
+        """An entity of the configuration; unknown_entity otherwise."""
+        return self._entity(key, config)
+
+    def stored(
+        self,
+        entity_key: str,
+        record_id: int,
+        *,
+        action: str = "read",
+        lock: bool = False,
+        include_deleted: bool = False,
+    ) -> Record:
+        """The stored record, for readers that evaluate conditions over it (workflows), once
+        the user may ``action`` it: not_found / permission_denied as for any other call."""
+        with tenant_context(self.tenant, user=self.user):
+            config = self._config()
+            entity = self._entity(entity_key, config)
+            record = self._fetch(entity, record_id, include_deleted=include_deleted, lock=lock)
+            self.permissions.check_record(config, entity, record.pk, action)
+            return record
+
     @classmethod
     def system(cls, tenant) -> RecordService:
         """The service as the platform itself (workflow actions): no user, every record."""

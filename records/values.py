@@ -115,3 +115,18 @@ def evaluate(program: cel.Program, record: dict) -> Any:
 def from_cel(field, value: Any) -> Any:
     """A CEL result (a default or a formula) as a stored value of the field."""
     return None if value is None else field.type.from_cel(value, field.options)
+
+
+def condition_holds(program: cel.Program | None, record: dict) -> bool:
+    """Whether a condition (a workflow's, a layout's) gives true over ``record``; no program
+    holds, and one that cannot be evaluated (an empty field) does not."""
+    if program is None:
+        return True
+    try:
+        return evaluate(program, record) is True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def all_hold(programs, record: dict) -> bool:
+    return all(condition_holds(program, record) for program in programs)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext_lazy
 
 from records.errors import RecordError, RecordErrorCode
-from records.values import cel_record, evaluate
+from records.values import all_hold, cel_record
 from ui_builder.display import label_of, title_of
 from ui_builder.messages import in_language
 from ui_builder.pages import _stored
@@ -70,16 +70,6 @@ class EditForm:
     conflict: list[tuple[str, str, str]] = field(default_factory=list)  # label, yours, theirs
 
 
-def _holds(programs, record) -> bool:
-    for program in programs:
-        try:
-            if evaluate(program, record) is not True:
-                return False
-        except Exception:  # noqa: BLE001
-            return False
-    return True
-
-
 def as_text(field_, value) -> str:
     if value is None:
         return ""
@@ -113,9 +103,9 @@ def editable_fields(config, entity, form, values: dict, system: dict, hidden) ->
                 f = entity.fields.get(key)
                 if f is None or key in hidden or f.type.computed or f.options.get("read_only"):
                     continue
-                if rule is not None and not _holds(rule.visible_if, record):
+                if rule is not None and not all_hold(rule.visible_if, record):
                     continue
-                if rule is not None and rule.read_only_if and _holds(rule.read_only_if, record):
+                if rule is not None and rule.read_only_if and all_hold(rule.read_only_if, record):
                     continue
                 shown.append(Input(key, "", "text", ""))
             if shown:
@@ -133,8 +123,8 @@ def editable_fields(config, entity, form, values: dict, system: dict, hidden) ->
 def build(service, entity_key: str, record_id: int | None = None, posted=None) -> EditForm:
     """The form for a new record or an existing one; ``posted`` (a QueryDict) overrides the
     stored values, so sections follow what the user is typing."""
-    config = service._config()
-    entity = service._entity(entity_key, config)
+    config = service.configuration()
+    entity = service.entity(entity_key, config)
     hidden = service.permissions.hidden_fields(config, entity)
     form = (
         config.layouts.for_roles(entity.key, "form", service.permissions.principal.roles)
@@ -170,7 +160,7 @@ def fill(service, config, entity, item: Input, values: dict, form) -> None:
     rule = form.rules.get(item.key) if form else None
     record = cel_record(entity, values, {"id": 0, "version": 0, "owner": 0})
     item.required = bool(f.options.get("required")) or bool(
-        rule and rule.required_if and _holds(rule.required_if, record)
+        rule and rule.required_if and all_hold(rule.required_if, record)
     )
     item.value = (
         as_text(f, f.type.from_storage(values[item.key], f.options))
@@ -241,7 +231,7 @@ def _storable(entity, values: dict) -> dict:
 def place_errors(service, edit: EditForm, error: RecordError, posted_values: dict) -> None:
     """Put the service's refusal on the form: each problem at its field (rules in the
     user's language), the rest above the form; a version conflict shows both values."""
-    config = service._config()
+    config = service.configuration()
     entity = edit.entity
     inputs = {item.key: item for s in edit.sections for item in s.inputs}
     if error.code == RecordErrorCode.VERSION_CONFLICT:

@@ -8,17 +8,7 @@ forms."""
 from __future__ import annotations
 
 from records.errors import FieldError
-from records.values import cel_record, evaluate
-
-
-def _all_hold(programs, record) -> bool:
-    for program in programs:
-        try:
-            if evaluate(program, record) is not True:
-                return False
-        except Exception:  # noqa: BLE001  (a condition over an empty field does not hold)
-            return False
-    return True
+from records.values import all_hold, cel_record
 
 
 def check(
@@ -42,14 +32,14 @@ def check(
     before = after if previous is None else cel_record(entity, previous, system)
     errors = []
     for key, rule in form.rules.items():
-        visible = _all_hold(rule.visible_if, after)
+        visible = all_hold(rule.visible_if, after)
         if key in changed and (
-            not visible or (rule.read_only_if and _all_hold(rule.read_only_if, before))
+            not visible or (rule.read_only_if and all_hold(rule.read_only_if, before))
         ):
             why = "is not shown" if not visible else "is read-only"
             errors.append(FieldError(key, "read_only", f"{key} {why} on this record's form"))
             continue
-        if visible and rule.required_if and _all_hold(rule.required_if, after):
+        if visible and rule.required_if and all_hold(rule.required_if, after):
             if data.get(key) in (None, "", []):
                 errors.append(
                     FieldError(key, "required", f"{key} is required on this record's form")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from records.errors import RecordError, RecordErrorCode
 from records.service import RecordService
-from records.values import cel_record, evaluate
+from records.values import all_hold, cel_record
 from ui_builder.display import label_of, shown, title_of
 
 PAGE_SIZE = 25
@@ -73,7 +73,7 @@ class RecordPage:
 
 def navigation(service: RecordService) -> list[tuple[str, str]]:
     """(plural key, label) of the entities the user may read, in the configuration's order."""
-    config = service._config()
+    config = service.configuration()
     found = []
     for entity in config.entities.values():
         if service.permissions.access(config, entity).scopes["read"]:
@@ -90,8 +90,8 @@ def navigation(service: RecordService) -> list[tuple[str, str]]:
 
 
 def entity_by_key(service: RecordService, key: str):
-    config = service._config()
-    return config, service._entity(key, config)
+    config = service.configuration()
+    return config, service.entity(key, config)
 
 
 def titles_for(service: RecordService, config, entity, rows) -> dict[int, str]:
@@ -171,16 +171,6 @@ def list_page(
     )
 
 
-def _holds(programs, record) -> bool:
-    for program in programs:
-        try:
-            if evaluate(program, record) is not True:
-                return False
-        except Exception:  # noqa: BLE001
-            return False
-    return True
-
-
 def record_page(service: RecordService, entity_key: str, record_id: int) -> RecordPage:
     """A record as its form lays it out for the user (sections whose visible_if does not hold
     are left out); without a form, every field the user may read, in one section."""
@@ -209,7 +199,7 @@ def record_page(service: RecordService, entity_key: str, record_id: int) -> Reco
             for spec in tab["sections"]:
                 keys = [e if isinstance(e, str) else e["field"] for e in spec.get("fields", [])]
                 rules = [form.rules[k] for k in keys if k in form.rules]
-                if keys and rules and not _holds(rules[0].visible_if, record):
+                if keys and rules and not all_hold(rules[0].visible_if, record):
                     continue  # the section (or its tab) is not shown for this record
                 section = Section(label=label_of(spec.get("label")), columns=spec.get("columns", 1))
                 for key in keys:
@@ -218,7 +208,7 @@ def record_page(service: RecordService, entity_key: str, record_id: int) -> Reco
                     ):
                         continue
                     rule = form.rules.get(key)
-                    if rule is not None and not _holds(rule.visible_if, record):
+                    if rule is not None and not all_hold(rule.visible_if, record):
                         continue
                     field_ = entity.fields[key]
                     section.fields.append(

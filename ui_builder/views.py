@@ -57,7 +57,9 @@ def record_detail(request, entity: str, record_id: int):
 def _save(request, service, entity: str, record_id: int | None):
     """Create or update from the posted form; (the saved record's id, or the form with the
     refusal at its fields)."""
-    posted_values = editing.values_from(service._entity(entity, service._config()), request.POST)
+    posted_values = editing.values_from(
+        service.entity(entity, service.configuration()), request.POST
+    )
     try:
         if record_id is None:
             view = service.create(entity, posted_values)
@@ -82,23 +84,8 @@ def _save(request, service, entity: str, record_id: int | None):
         return None, edit
 
 
-@tenant_required
-def record_new(request, entity: str):
-    service = service_for(request)
-    try:
-        if request.method == "POST":
-            saved, edit = _save(request, service, entity, None)
-            if saved is not None:
-                return redirect("records:detail", entity, saved)
-            return render(request, "ui_builder/edit.html", {"edit": edit}, status=400)
-        edit = editing.build(service, entity)
-    except RecordError as error:
-        refused(error)
-    return render(request, "ui_builder/edit.html", {"edit": edit})
-
-
-@tenant_required
-def record_edit(request, entity: str, record_id: int):
+def record_form(request, entity: str, record_id: int | None):
+    """A create (no ``record_id``) or edit form: shown, or saved and then the record shown."""
     service = service_for(request)
     try:
         if request.method == "POST":
@@ -110,6 +97,16 @@ def record_edit(request, entity: str, record_id: int):
     except RecordError as error:
         refused(error)
     return render(request, "ui_builder/edit.html", {"edit": edit})
+
+
+@tenant_required
+def record_new(request, entity: str):
+    return record_form(request, entity, None)
+
+
+@tenant_required
+def record_edit(request, entity: str, record_id: int):
+    return record_form(request, entity, record_id)
 
 
 @tenant_required

@@ -19,7 +19,7 @@ from django.utils import timezone
 from records.errors import RecordError, RecordErrorCode
 from records.models import Record
 from records.permissions import SystemPermissions
-from records.values import cel_record, evaluate
+from records.values import cel_record, condition_holds
 from tenants.context import tenant_context
 from workflows.approvers import approver_kinds
 from workflows.definitions import ApprovalProcess, ApprovalStep
@@ -47,12 +47,16 @@ class ApprovalError(RecordError):
 
 
 def holds(program, record: Record, entity) -> bool:
-    if program is None:
-        return True
-    try:
-        return evaluate(program, cel_record(entity, record.data, system_of(record))) is True
-    except Exception:  # noqa: BLE001  (a condition over an empty field does not hold)
-        return False
+    return condition_holds(program, cel_record(entity, record.data, system_of(record)))
+
+
+def platform_read(tenant, request) -> Record:
+    """The record a request is about, as the platform reads it (the decider may not)."""
+    from records.service import RecordService
+
+    return RecordService.system(tenant).stored(
+        request.entity, request.record_id, include_deleted=True
+    )
 
 
 def process_of(config, entity_key: str, key: str) -> ApprovalProcess:
@@ -114,11 +118,10 @@ def _event(service, config, request, record, phase: str) -> None:
 def submit(service, entity_key: str, record_id: int, workflow: str, comment: str = ""):
     """Submit a record the user may change to the approval process ``workflow``."""
     with tenant_context(service.tenant, user=service.user, savepoint=True):
-        config = service._config()
-        entity = service._entity(entity_key, config)
+        config = service.configuration()
+        entity = service.entity(entity_key, config)
         process = process_of(config, entity_key, workflow)
-        record = service._fetch(entity, record_id, lock=True)
-        service.permissions.check_record(config, entity, record.pk, "update")
+        record = service.stored(entity_key, record_id, action="update", lock=True)
         user_id = _user_id(service)
         roles = set(service.permissions.principal.roles)
         if process.submitter_roles or process.owner_submits:
@@ -279,7 +282,7 @@ def decide(service, request_id: int, decision: str, comment: str = "") -> Approv
         _log(request, user_id, status.value, request.step, comment)
         step = process.step(request.step)
         entity = config.entities[request.entity]
-        record = Record.objects.get(pk=request.record_id)
+        record = platform_read(service.tenant, request)
         if decision == "reject":
             current.filter(status=ApprovalTask.Status.PENDING).update(
                 status=ApprovalTask.Status.CLOSED
@@ -350,7 +353,7 @@ def recall(service, request_id: int, comment: str = "") -> ApprovalRequest:
         from metadata.compiled import config_version
 
         config = config_version(service.tenant, request.config_version)
-        record = Record.objects.get(pk=request.record_id)
+        record = platform_read(service.tenant, request)
         return finish(service, config, request, record, ApprovalRequest.Status.RECALLED)
 
 
@@ -389,7 +392,7 @@ def escalate_due(tenant) -> int:
             )
             if not late.exists():
                 continue
-            record = Record.objects.get(pk=request.record_id)
+            record = platform_read(tenant, request)
             escalated += 1
             _log(request, None, "escalated", step.key)
             if step.escalate_to:

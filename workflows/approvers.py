@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from metadata.fieldtypes.base import Problem
+from metadata.registry import Registry
 
 
 class ApproverKind:
@@ -23,25 +24,7 @@ class ApproverKind:
         raise NotImplementedError
 
 
-class ApproverRegistry:
-    def __init__(self) -> None:
-        self._kinds: dict[str, ApproverKind] = {}
-
-    def register(self, cls: type[ApproverKind]) -> type[ApproverKind]:
-        self._kinds[cls.key] = cls()
-        return cls
-
-    def get(self, key: str) -> ApproverKind:
-        return self._kinds[key]
-
-    def keys(self) -> list[str]:
-        return list(self._kinds)
-
-    def items(self):
-        return self._kinds.items()
-
-
-approver_kinds = ApproverRegistry()
+approver_kinds = Registry("approver kind")
 register = approver_kinds.register
 
 

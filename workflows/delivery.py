@@ -21,7 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from metadata.compiled import config_version
-from records.values import cel_record, evaluate
+from records.values import cel_record, condition_holds
 from tenants.context import tenant_context
 from tenants.models import Tenant
 from workflows.actions import ActionContext, ActionError, actions
@@ -59,14 +59,6 @@ def planned(config, event: OutboxEvent) -> list[PlannedAction]:
         return []
     record = cel_record(entity, event.values, event.system)
 
-    def holds(program) -> bool:
-        if program is None:
-            return True
-        try:
-            return evaluate(program, record) is True
-        except Exception:  # noqa: BLE001  (a condition over an empty field does not hold)
-            return False
-
     found: list[PlannedAction] = []
     if event.kind == "approval":
         process = workflows.by_key.get(event.workflow)
@@ -81,14 +73,14 @@ def planned(config, event: OutboxEvent) -> list[PlannedAction]:
         automation = workflows.by_key.get(event.workflow)
         specs = (
             [(automation.key, automation.actions)]
-            if automation is not None and holds(automation.condition)
+            if automation is not None and condition_holds(automation.condition, record)
             else []
         )
     else:
         specs = [
             (automation.key, automation.actions)
             for automation in workflows.listening(event.entity, event.kind, set(event.changed))
-            if holds(automation.condition)
+            if condition_holds(automation.condition, record)
         ]
     for workflow, action_specs in specs:
         for index, spec in enumerate(action_specs):

@@ -112,9 +112,9 @@ def transitions_taken(tenant, config, entity, record, taken, user) -> list:
 
 def start_workflow(context, workflow: str) -> OutboxEvent:
     """An action's ``start_workflow``: an event that runs ``workflow`` on the same record."""
-    from records.models import Record
+    from records.service import RecordService
 
-    record = Record.objects.get(pk=context.record_id)
+    record = RecordService.system(context.tenant).stored(context.entity.key, context.record_id)
     return write(
         context.tenant,
         context.config,

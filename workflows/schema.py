@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from metadata.registry import type_branches
 from workflows.actions import actions
 from workflows.approvers import approver_kinds
 
@@ -16,14 +17,7 @@ DURATION = (
 
 
 def action_schema() -> dict:
-    branches = []
-    for key, action in actions.items():
-        then: dict = {"properties": dict(action.params_schema)}
-        if action.required_params:
-            then["required"] = list(action.required_params)
-        branches.append(
-            {"if": {"properties": {"type": {"const": key}}, "required": ["type"]}, "then": then}
-        )
+    branches = type_branches(actions, "params_schema", "required_params")
     return {
         "type": "object",
         "required": ["type"],
@@ -37,14 +31,7 @@ def action_schema() -> dict:
 
 
 def approver_schema() -> dict:
-    branches = []
-    for key, kind in approver_kinds.items():
-        then: dict = {"properties": dict(kind.params_schema)}
-        if kind.required_params:
-            then["required"] = list(kind.required_params)
-        branches.append(
-            {"if": {"properties": {"type": {"const": key}}, "required": ["type"]}, "then": then}
-        )
+    branches = type_branches(approver_kinds, "params_schema", "required_params")
     return {
         "type": "object",
         "required": ["type"],

@@ -164,7 +164,7 @@ def machine_lines(machine: StateMachine, record, values: dict, context) -> list[
 def transition(service, entity_key: str, record_id: int, key: str, values: dict | None = None):
     """Take the transition ``key`` of the entity's state machine (with ``values`` to fill
     the fields it requires): the records service checks it like any change of state."""
-    config = service._config()
+    config = service.configuration()
     machines = config.workflows.state_machines.get(entity_key, []) if config.workflows else []
     found = [(m, t) for m in machines for t in m.transitions if t.key == key]
     if not found:

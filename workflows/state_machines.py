@@ -5,7 +5,7 @@ roles, its condition, its required fields); otherwise the write is refused with 
 from __future__ import annotations
 
 from records.errors import FieldError
-from records.values import cel_record, evaluate
+from records.values import cel_record, condition_holds
 
 
 def check(config, entity, previous: dict | None, data: dict, system: dict, permissions):
@@ -76,11 +76,6 @@ def refusal(transition, data: dict, record: dict, permissions) -> str | None:
     missing = [key for key in transition.required_fields if data.get(key) in (None, "", [])]
     if missing:
         return f"{name} needs {', '.join(missing)}"
-    if transition.condition is not None:
-        try:
-            holds = evaluate(transition.condition, record) is True
-        except Exception:  # noqa: BLE001  (a condition over an empty field does not hold)
-            holds = False
-        if not holds:
-            return f"{name}: the condition {transition.condition_source} does not hold"
+    if not condition_holds(transition.condition, record):
+        return f"{name}: the condition {transition.condition_source} does not hold"
     return None

@@ -117,7 +117,9 @@ class TenantGraphQLView(GraphQLView):
             return json.dumps({"errors": [body]}), 400
         if query and not show_graphiql and not self.batch:
             checked = self.checked(query)
-            if self.too_costly(checked, variables, operation_name) is None:
+            refusal = self.too_costly(checked, variables, operation_name)
+            self.estimated = (checked, refusal)  # execute_graphql_request reuses it
+            if refusal is None:
                 try:
                     body = compiled_body(
                         self.schema, request.crm, checked, variables, operation_name
@@ -181,7 +183,11 @@ class TenantGraphQLView(GraphQLView):
                     ["POST"], f"Can only perform a {operation.operation.value} from a POST."
                 )
             )
-        refused = self.too_costly(checked, variables, operation_name)
+        estimated = getattr(self, "estimated", None)  # by get_response, one view per request
+        if estimated is not None and estimated[0] is checked:
+            refused = estimated[1]
+        else:
+            refused = self.too_costly(checked, variables, operation_name)
         if refused is not None:
             return refused
         try:

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from metadata.registry import Registry
+
 if TYPE_CHECKING:
     from metadata.semantics import CheckContext
 
@@ -133,27 +135,9 @@ class FieldType:
         return set()
 
 
-class FieldTypeRegistry:
+class FieldTypeRegistry(Registry):
     def __init__(self) -> None:
-        self._types: dict[str, FieldType] = {}
-
-    def register(self, cls: type[FieldType]) -> type[FieldType]:
-        if cls.key in self._types:
-            raise ValueError(f"field type {cls.key!r} is registered twice")
-        self._types[cls.key] = cls()
-        return cls
-
-    def get(self, key: str) -> FieldType:
-        return self._types[key]
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._types
-
-    def keys(self) -> list[str]:
-        return list(self._types)
-
-    def items(self):
-        return self._types.items()
+        super().__init__("field type")
 
 
 field_types = FieldTypeRegistry()

@@ -146,3 +146,20 @@ def test_field_problems_in_the_users_language(desk):
     assert errors({"name": ""}, **zh) == {"name": ["此字段为必填项。"]}
     assert errors({"name": "D", "amount": "lots"}) == {"amount": ["'lots' is not a number"]}
     assert errors({"name": "D", "amount": "lots"}, **zh) == {"amount": ["请输入数字。"]}
+
+
+def test_forms_of_a_record_out_of_scope_are_like_missing_ones(desk):
+    theirs = desk.admin_service.create("deal", {"name": "T", "company": desk.company.id})
+    for url in (f"/app/r/deal/{theirs.id}/edit/", "/app/r/deal/987654/edit/"):
+        assert desk.client.get(url).status_code == 404
+        assert desk.client.post(url, {"name": "Mine now", "stage": "new"}).status_code == 404
+        assert desk.client.post(url + "preview/", {"stage": "won"}).status_code == 404
+    assert desk.admin_service.get("deal", theirs.id).values["name"] == "T"  # unchanged
+    assert desk.client.get("/app/r/nothing/new/").status_code == 404
+    assert desk.client.get(f"/app/r/deal/{theirs.id}/edit/preview/").status_code == 405
+
+
+def test_an_unknown_approval_action_changes_nothing(desk):
+    deal = desk.rep.create("deal", {"name": "D", "company": desk.company.id})
+    answer = desk.client.post(f"/app/r/deal/{deal.id}/approval/", {"action": "fly"}, follow=True)
+    assert [str(m) for m in answer.context["messages"]] == ["Unknown approval action."]

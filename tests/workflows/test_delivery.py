@@ -346,3 +346,32 @@ def test_in_app_notifications_through_graphql(flows, add_member, client):
     assert theirs["data"]["notifications"] == []
     bad = post("{ notifications(first: 0) { id } }")
     assert bad["errors"][0]["extensions"]["code"] == "invalid_query"
+
+
+def test_marking_notifications_refuses_bad_ids_and_others_notifications(flows, add_member, client):
+    from api.tokens import issue_token
+    from workflows.models import Notification
+
+    rep = add_member(flows.tenant, "rep@flow.test")
+    with tenant_context(flows.tenant):
+        theirs = Notification.objects.create(
+            tenant=flows.tenant, user=flows.admin, key="k", entity="deal", record_id=1, subject="S"
+        )
+    token = issue_token(flows.tenant, rep)
+
+    def post(variables):
+        return client.post(
+            "/graphql/",
+            {
+                "query": "mutation($ids: [ID!]) { markNotificationsRead(ids: $ids) }",
+                "variables": variables,
+            },
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        ).json()
+
+    assert post({"ids": ["nope"]})["errors"][0]["extensions"]["code"] == "invalid_id"
+    assert post({"ids": [str(theirs.pk)]})["data"]["markNotificationsRead"] == 0
+    with tenant_context(flows.tenant):
+        theirs.refresh_from_db()
+    assert theirs.read_at is None

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from metadata.fieldtypes.base import Problem
+from metadata.registry import Registry
 
 
 class ActionError(Exception):
@@ -63,26 +64,5 @@ class Action:
         return f"{self.key}"
 
 
-class ActionRegistry:
-    def __init__(self) -> None:
-        self._types: dict[str, Action] = {}
-
-    def register(self, cls: type[Action]) -> type[Action]:
-        self._types[cls.key] = cls()
-        return cls
-
-    def get(self, key: str) -> Action:
-        return self._types[key]
-
-    def keys(self) -> list[str]:
-        return list(self._types)
-
-    def items(self):
-        return self._types.items()
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._types
-
-
-actions = ActionRegistry()
+actions = Registry("action")
 register = actions.register

@@ -87,11 +87,8 @@ def _plain(value):
 
 def refused(error: RecordError) -> ActionError:
     """The records service's refusal as an action's failure, each problem named."""
-    problems = "; ".join(f"{e.field or entity_wide}: {e.message}" for e in error.errors)
+    problems = "; ".join(f"{e.field or 'record'}: {e.message}" for e in error.errors)
     return ActionError(f"{error.message} {problems}".strip())
-
-
-entity_wide = "record"
 
 
 def service(context: ActionContext):
