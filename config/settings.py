@@ -72,6 +72,15 @@ INSTALLED_APPS = [
     "graphene_django",
     "workflows",
     "ui_builder",
+    # The consultant studio at /studio/ (ui_builder/studio/).
+    "wagtail.admin",
+    "wagtail.users",
+    "wagtail.documents",  # the admin's scripts expect them (no menu without permissions)
+    "wagtail.images",
+    "wagtail",
+    "modelcluster",
+    "taggit",
+    "django_jsonform",
 ]
 
 MIDDLEWARE = [
@@ -118,6 +127,8 @@ AUTH_USER_MODEL = "tenants.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Opens the studio to the tenant's consultants (the configure permission).
+    "ui_builder.studio.access.StudioAccessBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -235,6 +246,13 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 # GraphQL limits (docs/graphql.md): nesting depth and the time any one SQL statement may take.
+# The consultant studio (Wagtail admin at /studio/).
+WAGTAIL_SITE_NAME = os.environ.get("STUDIO_TITLE", "CRM studio")
+WAGTAILADMIN_BASE_URL = os.environ.get("PUBLIC_URL", "http://localhost:8000")
+WAGTAILADMIN_LOGIN_URL = "tenants:login"
+WAGTAIL_ENABLE_UPDATE_CHECK = False
+WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
+
 GRAPHQL_MAX_DEPTH = int(os.environ.get("GRAPHQL_MAX_DEPTH", "8"))
 GRAPHQL_STATEMENT_TIMEOUT_MS = int(os.environ.get("GRAPHQL_STATEMENT_TIMEOUT_MS", "5000"))
 GRAPHQL_MAX_COST = int(os.environ.get("GRAPHQL_MAX_COST", "50000"))

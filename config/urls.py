@@ -1,5 +1,6 @@
 from django.urls import include, path
 from django.views.generic import RedirectView
+from wagtail.admin import urls as studio_urls
 
 from api.schema.view import graphql_view
 from config.health import healthz
@@ -10,5 +11,6 @@ urlpatterns = [
     path("app/r/", include("ui_builder.urls")),
     path("app/", include("tenants.urls")),
     path("api/", include("api.urls")),
+    path("studio/", include(studio_urls)),
     path("graphql/", graphql_view(), name="graphql"),
 ]

@@ -10,6 +10,7 @@ from django.db import connections
 
 from tenants import leakproof
 from tenants.database import ensure_database_exists
+from tenants.migrating import default_is
 from tenants.privileges import grant_runtime_privileges
 
 
@@ -24,7 +25,8 @@ class Command(DjangoMigrate):
         return super().execute(*args, **options)
 
     def handle(self, *args, **options):
-        super().handle(*args, **options)
+        with default_is(options["database"]):
+            super().handle(*args, **options)
         if options["database"] == "owner" and not options.get("plan"):
             role = grant_runtime_privileges()
             if options["verbosity"] >= 1:

@@ -1,0 +1,1 @@
+"""The consultant studio: Wagtail admin views over the tenant's draft configuration."""
