@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from metadata.publish import get_draft, publish, save_draft
+from metadata.publish import active_version, document_of, get_draft, publish, save_draft
+from records.service import RecordService
 from tests.ui_builder.test_layouts import DEAL_FORM, OTHERS, document_with
 
 
@@ -178,3 +179,205 @@ def test_items_are_added_moved_and_removed(studio):
     studio.client.post("/studio/config/entities/visit/delete/", {"etag": etag})
     assert "visit" not in keys()
     assert studio.client.post("/studio/config/entities/nothing/delete/").status_code == 404
+
+
+def test_review_shows_the_diff_and_breaking_changes_then_publishes(studio):
+    before = active_version(studio.tenant).number
+    url = "/studio/config/entities/deal/fields/close_date/delete/"
+    studio.client.post(url, {"etag": get_draft(studio.tenant).etag})
+    review = studio.client.get("/studio/config/publish/")
+    assert review.status_code == 200
+    assert "close_date" in review.context["diff"]
+    # the layouts still name the removed field: a problem with its path, no publish button
+    assert any("close_date" in message for _, message in review.context["problems"])
+    assert b"data-publish" not in review.content
+    refused = studio.client.post("/studio/config/publish/", {"comment": "try"})
+    assert refused.status_code == 422
+    assert active_version(studio.tenant).number == before
+    layout = editor_item(studio.client.get("/studio/config/layouts/deal_form_reps/"))
+    del layout["tabs"][0]["sections"][1]  # the closing section, with close_date
+    assert save_item(studio, "/studio/config/layouts/deal_form_reps/", layout).status_code == 302
+    review = studio.client.get("/studio/config/publish/")
+    assert not review.context["problems"]
+    assert any("close_date" in item.path for item in review.context["breaking"])
+    blocked = studio.client.post("/studio/config/publish/", {"comment": "drop close_date"})
+    assert blocked.status_code == 422  # decisions needed: removing a field breaks integrators
+    assert blocked.context["refused"].report
+    published = studio.client.post(
+        "/studio/config/publish/",
+        {"comment": "drop close_date", "strategies": ["remove-fields", "breaking-api"]},
+    )
+    assert published.status_code == 302
+    assert active_version(studio.tenant).number == before + 1
+    assert published["Location"] == f"/studio/config/versions/{before + 1}/"
+    page = studio.client.get(published["Location"])
+    assert b"drop close_date" in page.content
+
+
+def test_history_lists_versions_and_rolls_back(studio):
+    number = active_version(studio.tenant).number
+    url = "/studio/config/entities/deal/fields/amount/"
+    item = editor_item(studio.client.get(url))
+    save_item(studio, url, {**item, "label": {"en": "Value"}})
+    studio.client.post("/studio/config/publish/", {"comment": "relabel"})
+    assert active_version(studio.tenant).number == number + 1
+    listing = studio.client.get("/studio/config/versions/")
+    assert [v.number for v in listing.context["versions"]][:2] == [number + 1, number]
+    old = studio.client.get(f"/studio/config/versions/{number}/")
+    assert "Value" in old.context["against_active"]
+    rolled = studio.client.post(f"/studio/config/versions/{number}/rollback/")
+    assert rolled.status_code == 302
+    newest = active_version(studio.tenant)
+    assert (newest.number, newest.rollback_of) == (number + 2, number)
+    amount = next(
+        f
+        for e in document_of(newest)["entities"]
+        if e["key"] == "deal"
+        for f in e["fields"]
+        if f["key"] == "amount"
+    )
+    assert amount["label"]["en"] == "Amount"
+    assert studio.client.get("/studio/config/versions/999/").status_code == 404
+
+
+def test_preview_draws_the_form_and_list_a_role_sees_from_the_draft(studio):
+    # the draft only: a new field placed in the reps' form, not published
+    url = "/studio/config/entities/deal/fields/new/?type=text"
+    save_item(studio, url, {"key": "nickname", "type": "text", "label": {"en": "Nickname"}})
+    layout = editor_item(studio.client.get("/studio/config/layouts/deal_form_reps/"))
+    layout["tabs"][0]["sections"][0]["fields"].append("nickname")
+    save_item(studio, "/studio/config/layouts/deal_form_reps/", layout)
+    chooser = studio.client.get("/studio/config/preview/?entity=deal&role=sales_rep&kind=form")
+    assert chooser.context["ready"]
+    assert b"/studio/config/preview/page/?entity=deal" in chooser.content
+    form = studio.client.get("/studio/config/preview/page/?entity=deal&role=sales_rep&kind=form")
+    assert form.status_code == 200
+    keys = [i.key for s in form.context["edit"].sections for i in s.inputs]
+    assert keys == ["name", "company", "stage", "amount", "probability", "nickname"]
+    admin_form = studio.client.get(
+        "/studio/config/preview/page/?entity=deal&role=tenant_admin&kind=form"
+    )
+    assert [i.key for s in admin_form.context["edit"].sections for i in s.inputs] == [
+        "name",
+        "company",
+        "amount",
+    ]
+    listing = studio.client.get("/studio/config/preview/page/?entity=deal&role=sales_rep&kind=list")
+    assert listing.context["listing"].columns == ["Name", "Stage", "Amount"]  # as the app shows
+    assert listing.context["listing"].rows[0][0] == "Name 1"
+    bad = studio.client.get("/studio/config/preview/page/?entity=nope&role=sales_rep&kind=form")
+    assert bad.status_code == 400
+    # the published configuration did not change
+    assert "nickname" not in str(document_of(active_version(studio.tenant)))
+
+
+def test_the_roles_matrix_edits_one_roles_grants(studio):
+    page = studio.client.get("/studio/config/roles-matrix/?role=sales_rep")
+    assert page.status_code == 200
+    rows = {row["key"]: row for row in page.context["editing"]["rows"]}
+    assert "deal" in rows
+    posted = {"role": "sales_rep", "etag": get_draft(studio.tenant).etag}
+    for key in rows:
+        if key == "deal":
+            posted |= {"deal.create": "on", "deal.read": "team", "deal.update": "own"}
+    saved = studio.client.post("/studio/config/roles-matrix/", posted)
+    assert saved.status_code == 302
+    rep = next(r for r in get_draft(studio.tenant).document["roles"] if r["key"] == "sales_rep")
+    assert rep["entities"]["deal"] == {"create": True, "read": "team", "update": "own"}
+    assert "*" not in rep["entities"] or rep["entities"]["*"] == {}
+    bad = studio.client.post(
+        "/studio/config/roles-matrix/", {**posted, "deal.read": "everything"}, follow=True
+    )
+    assert b"Unknown scope everything" in bad.content
+    assert studio.client.get("/studio/config/roles-matrix/?role=ghost").status_code == 404
+
+
+def test_explain_access_for_a_member_and_a_record(studio):
+    rep = RecordService(studio.tenant, studio.rep_user)
+    admin = RecordService(studio.tenant, studio.admin)
+    company = admin.create("company", {"name": "Acme"})
+    theirs = admin.create("deal", {"name": "Not hers", "company": company.id})
+    page = studio.client.get(
+        f"/studio/explain/?email=rep@atelier.test&entity=deal&action=read&record={theirs.id}"
+    )
+    assert page.status_code == 200
+    explanation = page.context["explanation"]
+    assert not explanation.allowed
+    assert any("sales_rep" in reason for reason in explanation.reasons)
+    mine = rep.create("deal", {"name": "Hers", "company": company.id})
+    allowed = studio.client.get(
+        f"/studio/explain/?email=rep@atelier.test&entity=deal&action=read&record={mine.id}"
+    )
+    assert allowed.context["explanation"].allowed
+    stranger = studio.client.get("/studio/explain/?email=nobody@x.test&entity=deal")
+    assert stranger.context["form"].errors["email"]
+
+
+def test_failed_deliveries_are_listed_and_retried(studio, monkeypatch):
+    from django.utils import timezone
+
+    from tenants.context import tenant_context
+    from workflows.models import OutboxEvent
+
+    handed = []
+    monkeypatch.setattr("workflows.services.dispatch", lambda *a, **k: handed.append(a))
+    with tenant_context(studio.tenant):
+        event = OutboxEvent.objects.create(
+            tenant=studio.tenant,
+            kind="created",
+            entity="deal",
+            record_id=1,
+            config_version=1,
+            values={},
+            system={},
+            created_at=timezone.now(),
+            status=OutboxEvent.Status.DEAD,
+            attempts=5,
+            finished_at=timezone.now(),
+            last_error="http://127.0.0.1:1/hook unreachable",
+        )
+    page = studio.client.get("/studio/dead-letters/")
+    assert b"unreachable" in page.content
+    nothing = studio.client.post("/studio/dead-letters/retry/", {"event": ["x"]})
+    assert nothing.status_code == 302
+    with tenant_context(studio.tenant):
+        assert OutboxEvent.objects.get().status == "dead"
+    studio.client.post("/studio/dead-letters/retry/", {"event": [str(event.pk)]})
+    with tenant_context(studio.tenant):
+        assert OutboxEvent.objects.get().status == "pending"
+    assert handed
+
+
+def test_only_staff_see_and_create_companies(studio, django_user_model):
+    refused = studio.client.get("/studio/tenants/")  # Wagtail: back to the studio's home
+    assert (refused.status_code, refused["Location"]) == (302, "/studio/")
+    staff = django_user_model.objects.create_user(
+        email="ops@platform.test", password="x-Very-long-pw-1", is_staff=True
+    )
+    studio.client.force_login(staff)
+    page = studio.client.get("/studio/tenants/")
+    assert page.status_code == 200
+    bad = studio.client.post(
+        "/studio/tenants/",
+        {
+            "slug": "studio",
+            "name": "X",
+            "pack": "starter",
+            "admin_email": "a@x.test",
+            "admin_password": "x-Very-long-pw-1",
+        },
+    )
+    assert bad.status_code == 422
+    assert "reserved" in str(bad.context["form"].errors["slug"])
+    made = studio.client.post(
+        "/studio/tenants/",
+        {
+            "slug": "newco",
+            "name": "New Co",
+            "pack": "starter",
+            "admin_email": "boss@newco.test",
+            "admin_password": "x-Very-long-pw-1",
+        },
+    )
+    assert made.status_code == 302
+    assert b"newco" in studio.client.get("/studio/tenants/").content

@@ -82,6 +82,11 @@ def review(request):
             return redirect("studio_version", version.number)
     preview = publishing.preview(tenant, work.document)
     items = preview.report.items
+    changes = preview.diff
+    if preview.problems:  # no impact for an invalid draft, but its changes still show
+        active = publishing.active_version(tenant)
+        old = publishing.document_of(active) if active else None
+        changes = diff_documents(old, work.document)
     return render(
         request,
         "studio/publish.html",
@@ -89,7 +94,7 @@ def review(request):
             "work": work,
             "form": form,
             "problems": [(p.path, p.message) for p in preview.problems],
-            "diff": diff_text(preview.diff) if preview.diff else "",
+            "diff": diff_text(changes) if changes else "",
             "breaking": [i for i in items if i.breaks_api],
             "impact": [i for i in items if not i.breaks_api],
             "refused": refused,
