@@ -13,8 +13,9 @@ def layout_schema() -> dict:
     conditions = dict.fromkeys(CONDITIONS, cel)
     field_element = {
         "oneOf": [
-            {"$ref": "#/$defs/key"},
+            {"$ref": "#/$defs/key", "title": "field"},
             {
+                "title": "field with conditions",
                 "type": "object",
                 "required": ["field"],
                 "properties": {"field": {"$ref": "#/$defs/key"}, **conditions},

@@ -1,6 +1,8 @@
 """The studio's pages and menu in the Wagtail admin at /studio/ (ui_builder/studio/)."""
 
+from django.templatetags.static import static
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
@@ -99,3 +101,13 @@ def tenants_item():
     return StaffMenuItem(
         _("Companies"), reverse("studio_tenants"), name="tenants", icon_name="site", order=300
     )
+
+
+@hooks.register("insert_global_admin_css")
+def studio_css():
+    return format_html('<link rel="stylesheet" href="{}">', static("studio/studio.css"))
+
+
+@hooks.register("insert_global_admin_js")
+def studio_js():
+    return format_html('<script src="{}" defer></script>', static("studio/studio.js"))

@@ -10,6 +10,8 @@ from ui_builder.display import label_of
 
 # Properties that name an entity, anywhere in an item.
 ENTITY_PROPERTIES = {"entity", "target"}
+# Properties that name roles.
+ROLE_PROPERTIES = {"roles"}
 # Properties that name a field of the item's own entity.
 FIELD_PROPERTIES = {
     "field",
@@ -46,7 +48,11 @@ def offer(schema: dict, document: dict, entity_key: str | None, *, fields: bool 
     """Put the choices into ``schema`` (the editor's schema of one item), in place."""
     entities = entity_choices(document)
     own_fields = field_choices(document, entity_key) if fields else []
-    _walk(schema, entities, own_fields, inside_other=False)
+    roles = [
+        {"title": f"{label_of(r.get('label'), r['key'])} ({r['key']})", "value": r["key"]}
+        for r in document.get("roles", [])
+    ]
+    _walk(schema, {"entities": entities, "fields": own_fields, "roles": roles}, False)
 
 
 def _choose(node: dict, options: list[dict]) -> None:
@@ -60,16 +66,18 @@ def _choose(node: dict, options: list[dict]) -> None:
         _choose(node["items"], options)
 
 
-def _walk(node: Any, entities, own_fields, inside_other: bool) -> None:
+def _walk(node: Any, offered: dict[str, list[dict]], inside_other: bool) -> None:
     if not isinstance(node, dict):
         return
     for name, child in node.get("properties", {}).items():
         if name in ENTITY_PROPERTIES:
-            _choose(child, entities)
+            _choose(child, offered["entities"])
+        elif name in ROLE_PROPERTIES:
+            _choose(child, offered["roles"])
         elif name in FIELD_PROPERTIES and not inside_other:
-            _choose(child, own_fields)
-        _walk(child, entities, own_fields, inside_other or name in OTHER_ENTITY)
+            _choose(child, offered["fields"])
+        _walk(child, offered, inside_other or name in OTHER_ENTITY)
     for key in ("items", "additionalProperties"):
-        _walk(node.get(key), entities, own_fields, inside_other)
+        _walk(node.get(key), offered, inside_other)
     for option in node.get("oneOf", []):
-        _walk(option, entities, own_fields, inside_other)
+        _walk(option, offered, inside_other)

@@ -159,6 +159,8 @@ def _type_of(value: Any) -> str:
 
 def _option_title(option: dict, root: dict) -> str:
     option = _resolve(option, root)
+    if option.get("title"):
+        return option["title"]
     if option.get("type") == "object":
         return "object"
     return "name" if option.get("type") == "string" else str(option.get("type", "value"))
@@ -214,7 +216,7 @@ def from_editor(value: Any, schema: dict, problems: EditorProblems, path: tuple 
             converted = from_editor(
                 item, schema.get("properties", {}).get(key) or extra, problems, (*path, key)
             )
-            if converted in EMPTY and key not in schema.get("required", []):
+            if converted in EMPTY:  # a required one missing is named by the validator
                 continue
             result[key] = converted
         return result

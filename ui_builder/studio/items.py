@@ -33,11 +33,14 @@ def config_schema() -> dict:
     return build_schema()
 
 
+LOCALE_TITLES = {"en": "English", "zh-Hans": "中文（简体）"}
+
+
 def humanized(schema: dict) -> dict:
     """Titles from the keys (``title_field`` -> "Title field"), all the way down."""
     for key, child in schema.get("properties", {}).items():
         if child.get("title") == key:
-            child["title"] = key.replace("_", " ").capitalize()
+            child["title"] = LOCALE_TITLES.get(key) or key.replace("_", " ").capitalize()
         humanized(child)
     for key in ("items", "additionalProperties"):
         if isinstance(schema.get(key), dict):
