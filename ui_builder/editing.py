@@ -31,11 +31,11 @@ INPUTS = {  # field-type widget -> HTML input type
     "lookup": "select",
     "user": "select",
 }
-LOOKUP_CHOICES = 200
+LOOKUP_CHOICES = 50  # listed without JavaScript; the type-ahead searches them all
 CONFLICT = gettext_lazy(
     "Someone else saved this record while you were editing it. "
     "Check the values below, then save again."
-)  # a lookup lists this many target records (type-ahead comes later)
+)
 
 
 @dataclass
@@ -48,6 +48,7 @@ class Input:
     choices: list[tuple[str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     help: str = ""
+    lookup: str = ""  # the target entity of a lookup: its type-ahead searches there
 
 
 @dataclass
@@ -175,9 +176,14 @@ def fill(service, config, entity, item: Input, values: dict, form) -> None:
         ]
     elif f.options["type"] == "lookup":
         target = config.entities[f.options["target"]]
+        item.lookup = target.key
+        chosen = values.get(item.key)
         try:
-            page = service.query(target.key, first=LOOKUP_CHOICES)
-            rows = page.rows
+            rows = service.query(target.key, first=LOOKUP_CHOICES).rows
+            if chosen is not None and all(r.id != chosen for r in rows):
+                rows += service.query(
+                    target.key, filter_tree={"field": "id", "op": "eq", "value": chosen}
+                ).rows
         except RecordError:
             rows = []
         item.choices = [("", "—")] + [(str(r.id), title_of(target, r.values, r.id)) for r in rows]

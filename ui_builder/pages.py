@@ -119,6 +119,26 @@ def titles_for(service: RecordService, config, entity, rows) -> dict[int, str]:
     return titles
 
 
+LOOKUP_MATCHES = 20
+
+
+def lookup_matches(service: RecordService, entity_key: str, text: str) -> list[tuple[int, str]]:
+    """The records of ``entity_key`` the user may read whose title contains ``text`` (all of
+    them when it is empty), by title: what a lookup's type-ahead offers."""
+    config, entity = entity_by_key(service, entity_key)
+    key = entity.options.get("title_field") or next(
+        (k for k, f in entity.fields.items() if f.options["type"] == "text"), None
+    )
+    filter_tree = {"field": key, "op": "contains", "value": text} if key and text else None
+    page = service.query(
+        entity.key,
+        filter_tree=filter_tree,
+        order_by=[{"field": key}] if key else [],
+        first=LOOKUP_MATCHES,
+    )
+    return [(view.id, title_of(entity, view.values, view.id)) for view in page.rows]
+
+
 def list_page(
     service: RecordService, entity_key: str, *, search: str = "", after: str | None = None
 ) -> ListPage:

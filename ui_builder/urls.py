@@ -9,6 +9,7 @@ urlpatterns = [
     path("notifications/", views.notifications, name="notifications"),
     path("<slug:entity>/", views.record_list, name="list"),
     path("<slug:entity>/board/", views.record_board, name="board"),
+    path("<slug:entity>/lookup/", views.record_lookup, name="lookup"),
     path("<slug:entity>/export.csv", views.record_export, name="export"),
     path("<slug:entity>/calendar/", views.record_calendar, name="calendar"),
     path("<slug:entity>/<int:record_id>/move/", views.board_move, name="move"),

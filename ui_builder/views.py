@@ -3,7 +3,7 @@ show; these only render it)."""
 
 from __future__ import annotations
 
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -43,6 +43,16 @@ def record_list(request, entity: str):
         else:
             refused(error)
     return render(request, "ui_builder/list.html", {"page": page})
+
+
+@tenant_required
+def record_lookup(request, entity: str):
+    """A lookup's type-ahead: matching records as JSON."""
+    try:
+        found = pages.lookup_matches(service_for(request), entity, request.GET.get("q", "").strip())
+    except RecordError as error:
+        refused(error)
+    return JsonResponse({"results": [{"id": i, "title": title} for i, title in found]})
 
 
 @tenant_required

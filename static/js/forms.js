@@ -13,10 +13,20 @@
       headers: { "X-Requested-With": "fetch" },
     });
     if (!response.ok) return;
-    target.innerHTML = await response.text();
-    if (focused) {
-      const again = document.getElementById(focused);
-      if (again) again.focus();
+    const html = await response.text();
+    // What the user typed while the server answered is kept, and where they were.
+    const active = document.activeElement;
+    const typing = active && active.id && active.type !== "checkbox" ? active : null;
+    const typed = typing ? typing.value : null; // before the swap blurs it
+    target.innerHTML = html;
+    if (window.enhanceLookups) window.enhanceLookups(target);
+    const again = document.getElementById((typing && typing.id) || focused);
+    if (again) {
+      if (typing && again.value !== typed) {
+        again.value = typed;
+        if (again.getAttribute("role") === "combobox") again.dispatchEvent(new Event("input"));
+      }
+      again.focus();
     }
   }
   form.addEventListener("change", () => {

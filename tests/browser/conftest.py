@@ -61,3 +61,11 @@ def screenshot(page, name: str, tmp_path: Path) -> Path:
     path = folder / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def choose_lookup(page, input_id: str, typed: str, title: str) -> None:
+    """Type into a lookup's type-ahead and pick the option titled ``title``."""
+    page.locator(f"#{input_id}").fill(typed)
+    option = page.locator(f"#{input_id}-options [role=option]", has_text=title)
+    option.wait_for()
+    option.click()

@@ -2,10 +2,11 @@
 appears when its condition holds, the save; a validation rule's message in Chinese."""
 
 import pytest
+from playwright.sync_api import expect
 
 from metadata.publish import publish
 from records.service import RecordService
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import choose_lookup, screenshot
 from tests.browser.test_sign_in import sign_in
 from tests.ui_builder.test_layouts import DEAL_FORM, OTHERS, document_with
 
@@ -17,7 +18,10 @@ def tenant_with_forms(make_tenant, add_member):
     made = make_tenant("acme", name="Acme Ltd", pack="starter")
     publish(made.tenant, document=document_with(made.tenant, [DEAL_FORM, *OTHERS]))
     add_member(made.tenant, "rep@acme.test")
-    RecordService(made.tenant, made.admin).create("company", {"name": "Northwind"})
+    admin = RecordService(made.tenant, made.admin)
+    made.northwind = admin.create("company", {"name": "Northwind"})
+    admin.create("company", {"name": "Northgate"})
+    admin.create("company", {"name": "Southwind"})
     return made
 
 
@@ -29,7 +33,17 @@ def test_a_form_with_an_error_and_a_section_that_appears(
     page.wait_for_url(f"{live_server.url}/app/")
     page.goto(f"{live_server.url}/app/r/deal/new/")
     page.get_by_label("Name").fill("Browser deal")
-    page.get_by_label("Company").select_option(label="Northwind")
+    # the company by its type-ahead, with the keyboard: both Norths, then only one
+    company = page.get_by_role("combobox", name="Company")
+    company.fill("North")
+    options = page.locator("#f-company-options [role=option]")
+    expect(options).to_have_text(["Northgate", "Northwind"])  # not Southwind
+    company.fill("rthw")
+    expect(options).to_have_text(["Northwind"])
+    company.press("ArrowDown")
+    company.press("Enter")
+    assert company.input_value() == "Northwind"
+    assert page.locator("input[name=company]").input_value() == str(tenant_with_forms.northwind.id)
     page.get_by_label("Stage").select_option("proposal")
     assert page.locator("#f-close_date").count() == 0
     page.get_by_role("button", name="Save").click()
@@ -54,7 +68,7 @@ def test_a_rule_message_in_chinese(tenant_with_forms, live_server, open_page, tm
     page.wait_for_url(f"{live_server.url}/app/")
     page.goto(f"{live_server.url}/app/r/deal/new/")
     page.locator("#f-name").fill("新商机")
-    page.locator("#f-company").select_option(label="Northwind")
+    choose_lookup(page, "f-company", "Northw", "Northwind")
     page.locator("#f-stage").select_option("won")
     page.locator("#f-amount").wait_for()
     page.locator("#f-amount").fill("0")

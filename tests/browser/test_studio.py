@@ -8,7 +8,7 @@ import pytest
 
 from metadata.publish import active_version, publish, save_draft
 from records.service import RecordService
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import choose_lookup, screenshot
 from tests.browser.test_sign_in import sign_in
 from tests.ui_builder.test_layouts import DEAL_FORM, OTHERS, document_with
 
@@ -93,7 +93,7 @@ def test_a_consultant_adds_a_field_and_a_section_and_a_rep_fills_it(
     rep.goto(f"{live_server.url}/app/r/deal/new/")
     assert rep.locator("fieldset legend", has_text="Personal").count() == 1
     rep.locator("#f-name").fill("With a nickname")
-    rep.locator("#f-company").select_option(label="Northwind")
+    choose_lookup(rep, "f-company", "north", "Northwind")
     assert rep.locator("label[for=f-nickname]").inner_text() == "Nickname"
     rep.locator("#f-nickname").fill("Nicky")
     rep.locator("#f-stage").select_option("new")

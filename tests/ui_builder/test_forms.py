@@ -163,3 +163,30 @@ def test_an_unknown_approval_action_changes_nothing(desk):
     deal = desk.rep.create("deal", {"name": "D", "company": desk.company.id})
     answer = desk.client.post(f"/app/r/deal/{deal.id}/approval/", {"action": "fly"}, follow=True)
     assert [str(m) for m in answer.context["messages"]] == ["Unknown approval action."]
+
+
+def test_the_lookup_type_ahead_searches_what_the_user_may_read(desk):
+    desk.admin_service.create("company", {"name": "Northgate"})
+    desk.admin_service.create("company", {"name": "Southwind"})
+    found = desk.client.get("/app/r/company/lookup/?q=wind").json()["results"]
+    assert [r["title"] for r in found] == ["Southwind"]
+    every = desk.client.get("/app/r/company/lookup/").json()["results"]
+    assert [r["title"] for r in every] == ["Acme", "Northgate", "Southwind"]
+    # deals: the rep reads her team's only, whatever she types
+    desk.admin_service.create("deal", {"name": "Admin's deal", "company": desk.company.id})
+    hers = desk.rep.create("deal", {"name": "Her deal", "company": desk.company.id})
+    deals = desk.client.get("/app/r/deal/lookup/?q=deal").json()["results"]
+    assert deals == [{"id": hers.id, "title": "Her deal"}]
+    assert desk.client.get("/app/r/nothing/lookup/?q=x").status_code == 404
+
+
+def test_a_lookup_lists_its_current_value_even_beyond_the_first_ones(desk, monkeypatch):
+    from ui_builder import editing
+
+    monkeypatch.setattr(editing, "LOOKUP_CHOICES", 1)
+    zeta = desk.admin_service.create("company", {"name": "Zeta"})
+    deal = desk.rep.create("deal", {"name": "D", "company": zeta.id})
+    form = editing.build(desk.rep, "deal", deal.id)
+    company = next(i for s in form.sections for i in s.inputs if i.key == "company")
+    assert company.lookup == "company"
+    assert company.choices == [("", "—"), (str(desk.company.id), "Acme"), (str(zeta.id), "Zeta")]
