@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from records.errors import RecordError, RecordErrorCode
 from records.service import RecordService
 from records.values import all_hold, cel_record
+from ui_builder import bulk_actions
 from ui_builder.display import label_of, shown, title_of
+from ui_builder.listing import ListState, filterable
 
 PAGE_SIZE = 25
 
@@ -17,6 +19,8 @@ PAGE_SIZE = 25
 class Column:
     key: str
     label: str
+    sort_query: str = ""  # the query string sorting by this column (toggling the direction)
+    sorted: str = ""  # "ascending" / "descending" when the list is sorted by it
 
 
 @dataclass
@@ -35,9 +39,12 @@ class ListPage:
     total: int
     next_cursor: str | None
     search: str
+    state: ListState = field(default_factory=ListState)
+    filterable: list[dict] = field(default_factory=list)
     has_board: bool = False
     has_calendar: bool = False
     can_export: bool = False
+    actions: list = field(default_factory=list)  # the bulk actions the user may take
 
 
 @dataclass
@@ -140,8 +147,15 @@ def lookup_matches(service: RecordService, entity_key: str, text: str) -> list[t
 
 
 def list_page(
-    service: RecordService, entity_key: str, *, search: str = "", after: str | None = None
+    service: RecordService,
+    entity_key: str,
+    *,
+    state: ListState | None = None,
+    after: str | None = None,
 ) -> ListPage:
+    """One page of the list: the layout's columns, its filter and the user's conditions, the
+    user's sort or the layout's, the search."""
+    state = state or ListState()
     config, entity = entity_by_key(service, entity_key)
     roles = service.permissions.principal.roles
     layout = config.layouts.for_roles(entity.key, "list", roles) if config.layouts else None
@@ -149,19 +163,19 @@ def list_page(
     if layout is not None:
         keys = [k for k in layout.spec["columns"] if k in entity.fields and k not in hidden]
         sort = layout.spec.get("sort") or []
-        filter_tree = layout.spec.get("filter")
+        base_filter = layout.spec.get("filter")
         size = layout.spec.get("page_size", PAGE_SIZE)
     else:
         keys = [k for k in entity.fields if k not in hidden][:5]
-        sort, filter_tree, size = [], None, PAGE_SIZE
+        sort, base_filter, size = [], None, PAGE_SIZE
     searchable = any(f.options.get("searchable") for f in entity.fields.values())
     page = service.query(
         entity.key,
-        filter_tree=filter_tree,
-        order_by=sort,
+        filter_tree=state.filter_tree(entity, hidden, base_filter),
+        order_by=state.order_by(entity, hidden, sort),
         first=size,
         after=after,
-        search=search or None if searchable else None,
+        search=state.search or None if searchable else None,
         with_total=True,
     )
     titles = titles_for(service, config, entity, page.rows)
@@ -173,21 +187,38 @@ def list_page(
         )
         for view in page.rows
     ]
+    sorted_key = state.sort.removeprefix("-")
     return ListPage(
         entity=entity,
         label=label_of(
             entity.options.get("plural_label") or entity.options.get("label"), entity.plural_key
         ),
-        columns=[Column(k, label_of(entity.fields[k].options.get("label"), k)) for k in keys],
+        columns=[
+            Column(
+                k,
+                label_of(entity.fields[k].options.get("label"), k),
+                state.sorted_by(k),
+                ("descending" if state.sort.startswith("-") else "ascending")
+                if k == sorted_key
+                else "",
+            )
+            for k in keys
+        ],
         rows=rows,
         total=page.total,
         next_cursor=page.end_cursor if page.has_next else None,
-        search=search,
+        search=state.search,
+        state=state,
+        filterable=filterable(entity, hidden),
         has_board=bool(config.layouts and config.layouts.for_roles(entity.key, "kanban", roles)),
         has_calendar=bool(
             config.layouts and config.layouts.for_roles(entity.key, "calendar", roles)
         ),
         can_export=service.permissions.has(config, "export"),
+        actions=[
+            {"key": action.key, "label": action.label, **action.inputs(service, config, entity)}
+            for action in bulk_actions.available(service, config, entity)
+        ],
     )
 
 
@@ -506,13 +537,13 @@ def mark_conflicts(entries: list[Entry]) -> None:
 EXPORT_ROWS = 100_000
 
 
-def export_rows(service: RecordService, entity_key: str, *, search: str = ""):
+def export_rows(service: RecordService, entity_key: str, *, state: ListState | None = None):
     """The header, then one row per record of the list (its layout's columns), page after
     page; refused unless the user's roles grant ``export``."""
     config, entity = entity_by_key(service, entity_key)
     if not service.permissions.has(config, "export"):
         raise RecordError(RecordErrorCode.PERMISSION_DENIED, "You may not export records.")
-    first = list_page(service, entity_key, search=search)
+    first = list_page(service, entity_key, state=state)
     header = ["id", "name", *[column.label for column in first.columns]]
 
     def rows():
@@ -524,6 +555,6 @@ def export_rows(service: RecordService, entity_key: str, *, search: str = ""):
                 sent += 1
             if page.next_cursor is None or sent >= EXPORT_ROWS:
                 return
-            page = list_page(service, entity_key, search=search, after=page.next_cursor)
+            page = list_page(service, entity_key, state=state, after=page.next_cursor)
 
     return rows()

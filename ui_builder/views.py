@@ -3,14 +3,19 @@ show; these only render it)."""
 
 from __future__ import annotations
 
-from django.http import Http404, JsonResponse
+from django.contrib import messages
+from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from records.errors import RecordError, RecordErrorCode
 from records.service import RecordService
 from tenants.views import tenant_required
-from ui_builder import editing, pages
+from ui_builder import bulk_actions, editing, pages, saved_views
+from ui_builder.listing import ListState
 
 
 def service_for(request) -> RecordService:
@@ -28,21 +33,108 @@ def refused(error: RecordError):
     raise error
 
 
+def list_state(request, entity: str) -> tuple[ListState, object]:
+    """The list's state from the query string, or from the saved view it names."""
+    view_id = request.GET.get("view")
+    if not view_id:
+        return ListState.from_query(request.GET), None
+    try:
+        view = saved_views.get(request.tenant, request.user, entity, view_id)
+    except saved_views.SavedViewError as error:
+        raise Http404(error.message) from error
+    return ListState.from_saved(view.state), view
+
+
 @tenant_required
 def record_list(request, entity: str):
+    service = service_for(request)
+    state, current_view = list_state(request, entity)
+    after = request.GET.get("after") or None
     try:
-        page = pages.list_page(
-            service_for(request),
+        page = pages.list_page(service, entity, state=state, after=after)
+    except RecordError as error:
+        if error.code != RecordErrorCode.INVALID_QUERY:
+            refused(error)
+        try:  # a tampered cursor: from the start
+            page = pages.list_page(service, entity, state=state)
+        except RecordError as again:
+            if again.code != RecordErrorCode.INVALID_QUERY:
+                refused(again)
+            page = pages.list_page(service, entity)  # conditions the service refused: none
+            page.state = state
+            state.problems.append(again.message)
+    return render(
+        request,
+        "ui_builder/list.html",
+        {
+            "page": page,
+            "saved_views": saved_views.visible(request.tenant, request.user, entity),
+            "current_view": current_view,
+            "teams": saved_views.teams_of(request.tenant, request.user),
+        },
+    )
+
+
+@tenant_required
+@require_POST
+def save_list_view(request, entity: str):
+    try:
+        service_for(request).entity(entity)
+    except RecordError as error:
+        refused(error)
+    state = ListState.from_query(QueryDict(request.POST.get("query", "")))
+    try:
+        view = saved_views.save(
+            request.tenant,
+            request.user,
             entity,
-            search=request.GET.get("q", "").strip(),
-            after=request.GET.get("after") or None,
+            request.POST.get("name", ""),
+            state,
+            request.POST.get("team") or None,
+        )
+    except saved_views.SavedViewError as error:
+        messages.error(request, error.message)
+        return redirect(f"{reverse('records:list', args=[entity])}?{state.query()}")
+    messages.success(request, _("The view “%(name)s” is saved.") % {"name": view.name})
+    return redirect(f"{reverse('records:list', args=[entity])}?view={view.pk}")
+
+
+@tenant_required
+@require_POST
+def delete_list_view(request, entity: str, view_id: int):
+    try:
+        saved_views.delete(request.tenant, request.user, entity, view_id)
+    except saved_views.SavedViewError as error:
+        messages.error(request, error.message)
+    return redirect("records:list", entity)
+
+
+@tenant_required
+@require_POST
+def bulk_action(request, entity: str):
+    """A bulk action on the records chosen in the list; back to the list with the outcome."""
+    back = f"{reverse('records:list', args=[entity])}?{request.POST.get('query', '')}"
+    ids = [int(i) for i in request.POST.getlist("record") if i.isdigit()]
+    try:
+        outcome = bulk_actions.run(
+            service_for(request), entity, request.POST.get("action", ""), ids, request.POST
         )
     except RecordError as error:
-        if error.code == RecordErrorCode.INVALID_QUERY:  # a tampered cursor: start again
-            page = pages.list_page(service_for(request), entity)
-        else:
+        if error.code in (RecordErrorCode.UNKNOWN_ENTITY,):
             refused(error)
-    return render(request, "ui_builder/list.html", {"page": page})
+        messages.error(request, error.message)
+        return redirect(back)
+    if outcome.done:
+        messages.success(
+            request,
+            ngettext("%(n)d record done.", "%(n)d records done.", len(outcome.done))
+            % {"n": len(outcome.done)},
+        )
+    for record_id, message in outcome.refused:
+        messages.error(
+            request, _("Record %(id)d: %(message)s") % {"id": record_id, "message": message}
+        )
+    return redirect(back)
 
 
 @tenant_required
@@ -221,7 +313,7 @@ def record_export(request, entity: str):
 
     service = service_for(request)
     try:
-        rows = pages.export_rows(service, entity, search=request.GET.get("q", "").strip())
+        rows = pages.export_rows(service, entity, state=list_state(request, entity)[0])
     except RecordError as error:
         refused(error)
 
