@@ -22,11 +22,17 @@ def label_of(label: dict | None, fallback: str = "") -> str:
     return label.get("en") or next(iter(label.values()), fallback)
 
 
-def title_of(entity, values: dict, record_id: int) -> str:
-    """A record's name: its title field, else its first text field, else the entity and id."""
+def title_field_of(entity) -> str | None:
+    """The field that names an entity's records: its title field, else its first text field."""
     key = entity.options.get("title_field")
     if key is None:
         key = next((k for k, f in entity.fields.items() if f.options["type"] == "text"), None)
+    return key
+
+
+def title_of(entity, values: dict, record_id: int) -> str:
+    """A record's name: its title field, else its first text field, else the entity and id."""
+    key = title_field_of(entity)
     value = values.get(key) if key else None
     return (
         str(value)

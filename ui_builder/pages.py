@@ -9,7 +9,7 @@ from records.errors import RecordError, RecordErrorCode
 from records.service import RecordService
 from records.values import all_hold, cel_record
 from ui_builder import bulk_actions
-from ui_builder.display import label_of, shown, title_of
+from ui_builder.display import label_of, shown, title_field_of, title_of
 from ui_builder.listing import ListState, filterable
 
 PAGE_SIZE = 25
@@ -45,6 +45,7 @@ class ListPage:
     has_calendar: bool = False
     can_export: bool = False
     actions: list = field(default_factory=list)  # the bulk actions the user may take
+    title_column: Column | None = None  # the records' titles, sortable when a field holds them
 
 
 @dataclass
@@ -133,9 +134,7 @@ def lookup_matches(service: RecordService, entity_key: str, text: str) -> list[t
     """The records of ``entity_key`` the user may read whose title contains ``text`` (all of
     them when it is empty), by title: what a lookup's type-ahead offers."""
     config, entity = entity_by_key(service, entity_key)
-    key = entity.options.get("title_field") or next(
-        (k for k, f in entity.fields.items() if f.options["type"] == "text"), None
-    )
+    key = title_field_of(entity)
     filter_tree = {"field": key, "op": "contains", "value": text} if key and text else None
     page = service.query(
         entity.key,
@@ -168,6 +167,8 @@ def list_page(
     else:
         keys = [k for k in entity.fields if k not in hidden][:5]
         sort, base_filter, size = [], None, PAGE_SIZE
+    title_key = title_field_of(entity)
+    keys = [k for k in keys if k != title_key]  # the title column shows it, as a link
     searchable = any(f.options.get("searchable") for f in entity.fields.values())
     page = service.query(
         entity.key,
@@ -188,22 +189,24 @@ def list_page(
         for view in page.rows
     ]
     sorted_key = state.sort.removeprefix("-")
+
+    def column(key: str) -> Column:
+        return Column(
+            key,
+            label_of(entity.fields[key].options.get("label"), key),
+            state.sorted_by(key),
+            ("descending" if state.sort.startswith("-") else "ascending")
+            if key == sorted_key
+            else "",
+        )
+
     return ListPage(
         entity=entity,
         label=label_of(
             entity.options.get("plural_label") or entity.options.get("label"), entity.plural_key
         ),
-        columns=[
-            Column(
-                k,
-                label_of(entity.fields[k].options.get("label"), k),
-                state.sorted_by(k),
-                ("descending" if state.sort.startswith("-") else "ascending")
-                if k == sorted_key
-                else "",
-            )
-            for k in keys
-        ],
+        columns=[column(k) for k in keys],
+        title_column=column(title_key) if title_key and title_key not in hidden else None,
         rows=rows,
         total=page.total,
         next_cursor=page.end_cursor if page.has_next else None,

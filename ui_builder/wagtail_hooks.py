@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.components import Component
 
 from ui_builder.studio import operations, preview, publishing, roles_matrix, views
 
@@ -111,3 +112,25 @@ def studio_css():
 @hooks.register("insert_global_admin_js")
 def studio_js():
     return format_html('<script src="{}" defer></script>', static("studio/studio.js"))
+
+
+class DraftPanel(Component):
+    """The studio's home: the company, the state of its draft and the way in."""
+
+    name = "studio_draft"
+    order = 10
+    template_name = "studio/home_panel.html"
+
+    def __init__(self, request):
+        self.request = request
+
+    def get_context_data(self, parent_context=None):
+        from ui_builder.studio import drafts
+
+        tenant = getattr(self.request, "tenant", None)
+        return {"tenant": tenant, "work": drafts.working(tenant) if tenant else None}
+
+
+@hooks.register("construct_homepage_panels")
+def studio_home(request, panels):
+    panels.insert(0, DraftPanel(request))

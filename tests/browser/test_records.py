@@ -43,3 +43,43 @@ def test_a_rep_sees_her_deals_and_not_the_others(
     assert response.status == 404
     assert "Secret deal" not in page.content()
     assert page.goto(f"{live_server.url}/app/r/deal/987654/").status == 404
+
+
+def test_a_rep_filters_sorts_saves_the_view_and_acts_in_bulk(
+    make_tenant, add_member, live_server, open_page, tmp_path
+):
+    made = make_tenant("acme", name="Acme Ltd", pack="starter")
+    publish(made.tenant, document=document_with(made.tenant, [DEAL_FORM, *OTHERS]))
+    rep = RecordService(made.tenant, add_member(made.tenant, "rep@acme.test"))
+    company = RecordService(made.tenant, made.admin).create("company", {"name": "Northwind"})
+    for name, amount in [("Small", 50), ("Medium", 900), ("Large", 8000)]:
+        rep.create("deal", {"name": name, "company": company.id, "amount": amount})
+    page = open_page()
+    sign_in(page, live_server, "rep@acme.test")
+    page.wait_for_url(f"{live_server.url}/app/")
+    page.goto(f"{live_server.url}/app/r/deal/")
+    page.get_by_text("Filter", exact=True).click()
+    page.get_by_label("Field").first.select_option("amount")
+    page.get_by_label("Condition").select_option("gt")  # offered for a number
+    page.get_by_label("Value").fill("500")
+    page.get_by_role("button", name="Add condition").click()
+    page.wait_for_url("**new_field=amount*")
+    titles = page.locator("tbody th[scope=row]")
+    assert titles.all_inner_texts() == ["Large", "Medium"]  # the layout's sort: amount desc
+    page.get_by_role("link", name="Name").click()  # sort by the title column
+    page.wait_for_url("**sort=name*")
+    assert titles.all_inner_texts() == ["Large", "Medium"]
+    page.get_by_label("Save this list as").fill("Worth a call")
+    page.get_by_role("button", name="Save view").click()
+    page.wait_for_url("**view=*")
+    assert page.locator("h1").inner_text() == "Deals · Worth a call"
+    screenshot(page, "deal-list-view", tmp_path)
+    # bulk: delete the two chosen with "choose all"
+    page.get_by_label("Choose every record on this page").check()
+    page.get_by_label("Action").select_option("delete")
+    page.get_by_role("button", name="Apply").click()
+    page.get_by_text("2 records done.").wait_for()
+    assert titles.all_inner_texts() == []
+    page.get_by_label("View", exact=True).select_option(label="All records")
+    page.wait_for_url(f"{live_server.url}/app/r/deal/?view=")
+    assert titles.all_inner_texts() == ["Small"]

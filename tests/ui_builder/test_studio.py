@@ -381,3 +381,19 @@ def test_only_staff_see_and_create_companies(studio, django_user_model):
     )
     assert made.status_code == 302
     assert b"newco" in studio.client.get("/studio/tenants/").content
+
+
+def test_the_studio_home_leads_to_the_draft(studio):
+    home = studio.client.get("/studio/")
+    assert home.status_code == 200
+    assert b"data-studio-home" in home.content
+    assert b"The draft equals the active version" in home.content
+
+
+def test_the_studio_speaks_chinese(studio):
+    page = studio.client.get("/studio/config/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    text = page.content.decode()
+    assert "版本历史" in text  # our pages
+    assert "草稿" in text
+    review = studio.client.get("/studio/config/publish/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "检查并发布" in review.content.decode()
