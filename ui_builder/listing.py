@@ -171,6 +171,21 @@ class ListState:
         return {"field": condition.field, "op": condition.op, "value": value}
 
 
+def described(entity, conditions: list[Condition]) -> list[tuple[Condition, str]]:
+    """Each condition with its words for the page: "Amount · is greater than · 500"."""
+    from ui_builder.display import label_of
+
+    shown = []
+    for condition in conditions:
+        field_ = entity.fields.get(condition.field)
+        name = label_of(field_.options.get("label"), condition.field) if field_ else condition.field
+        words = [name, str(OPERATOR_LABELS.get(condition.op, condition.op))]
+        shown.append(
+            (condition, " · ".join([*words, condition.value] if condition.value else words))
+        )
+    return shown
+
+
 def filterable(entity, hidden: frozenset[str]) -> list[dict]:
     """The fields a user may filter by and each one's operators, for the filter builder."""
     from ui_builder.display import label_of

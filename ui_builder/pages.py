@@ -10,7 +10,7 @@ from records.service import RecordService
 from records.values import all_hold, cel_record
 from ui_builder import bulk_actions
 from ui_builder.display import label_of, shown, title_field_of, title_of
-from ui_builder.listing import ListState, filterable
+from ui_builder.listing import ListState, described, filterable
 
 PAGE_SIZE = 25
 
@@ -41,6 +41,7 @@ class ListPage:
     search: str
     state: ListState = field(default_factory=ListState)
     filterable: list[dict] = field(default_factory=list)
+    conditions: list = field(default_factory=list)  # (condition, its words) of the user's filter
     has_board: bool = False
     has_calendar: bool = False
     can_export: bool = False
@@ -213,6 +214,7 @@ def list_page(
         search=state.search,
         state=state,
         filterable=filterable(entity, hidden),
+        conditions=described(entity, state.conditions),
         has_board=bool(config.layouts and config.layouts.for_roles(entity.key, "kanban", roles)),
         has_calendar=bool(
             config.layouts and config.layouts.for_roles(entity.key, "calendar", roles)

@@ -134,3 +134,9 @@ class DraftPanel(Component):
 @hooks.register("construct_homepage_panels")
 def studio_home(request, panels):
     panels.insert(0, DraftPanel(request))
+
+
+@hooks.register("construct_main_menu")
+def without_wagtail_help(request, menu_items):
+    """Wagtail's own help menu (its editor guide, what's new) is not the studio's."""
+    menu_items[:] = [item for item in menu_items if item.name != "help"]
