@@ -11,9 +11,8 @@ from django.utils.translation import gettext_lazy
 
 from records.errors import RecordError, RecordErrorCode
 from records.values import all_hold, cel_record
-from ui_builder.display import label_of, title_of
+from ui_builder.display import label_of, stored_values, title_of
 from ui_builder.messages import in_language
-from ui_builder.pages import _stored
 
 INPUTS = {  # field-type widget -> HTML input type
     "text": "text",
@@ -133,7 +132,7 @@ def build(service, entity_key: str, record_id: int | None = None, posted=None) -
         else None
     )
     view = service.get(entity.key, record_id) if record_id is not None else None
-    values = _stored(entity, view.values) if view else {}
+    values = stored_values(entity, view.values) if view else {}
     if posted is not None:
         values = {**values, **values_from(entity, posted)}
         values = {k: v for k, v in values.items() if v is not None}

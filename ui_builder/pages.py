@@ -9,8 +9,10 @@ from records.errors import RecordError, RecordErrorCode
 from records.service import RecordService
 from records.values import all_hold, cel_record
 from ui_builder import bulk_actions
-from ui_builder.display import label_of, shown, title_field_of, title_of
+from ui_builder.display import label_of, shown, stored_values, title_field_of, title_of
+from ui_builder.history import timeline
 from ui_builder.listing import ListState, described, filterable
+from ui_builder.related import RelatedList, related_list, section_key
 
 PAGE_SIZE = 25
 
@@ -54,6 +56,7 @@ class Section:
     label: str
     columns: int
     fields: list[tuple[str, str]] = field(default_factory=list)  # (label, shown value)
+    related: RelatedList | None = None
 
 
 @dataclass
@@ -78,6 +81,7 @@ class RecordPage:
     version: int
     tabs: list[tuple[str, list[Section]]]
     approvals: ApprovalPanel | None = None
+    history: list | None = None  # the timeline, for users with view_audit
 
 
 def navigation(service: RecordService) -> list[tuple[str, str]]:
@@ -227,16 +231,25 @@ def list_page(
     )
 
 
-def record_page(service: RecordService, entity_key: str, record_id: int) -> RecordPage:
+def record_page(
+    service: RecordService,
+    entity_key: str,
+    record_id: int,
+    *,
+    posted=None,
+    related_errors: dict | None = None,
+) -> RecordPage:
     """A record as its form lays it out for the user (sections whose visible_if does not hold
-    are left out); without a form, every field the user may read, in one section."""
+    are left out, related lists of child records); without a form, every field the user may
+    read, in one section. ``posted`` and ``related_errors``: an inline save of a related list
+    that was refused, drawn again with what the user typed."""
     config, entity = entity_by_key(service, entity_key)
     view = service.get(entity.key, record_id)  # not_found when out of the user's scope
     titles = titles_for(service, config, entity, [view])
     roles = service.permissions.principal.roles
     form = config.layouts.for_roles(entity.key, "form", roles) if config.layouts else None
     system = {"id": view.id, "version": view.version, "owner": view.owner_id or 0}
-    record = cel_record(entity, _stored(entity, view.values), system)
+    record = cel_record(entity, stored_values(entity, view.values), system)
     tabs = []
     if form is None:
         section = Section(label="", columns=2)
@@ -250,9 +263,9 @@ def record_page(service: RecordService, entity_key: str, record_id: int) -> Reco
                 )
         tabs.append(("", [section]))
     else:
-        for tab in form.spec["tabs"]:
+        for tab_index, tab in enumerate(form.spec["tabs"]):
             sections = []
-            for spec in tab["sections"]:
+            for section_index, spec in enumerate(tab["sections"]):
                 keys = [e if isinstance(e, str) else e["field"] for e in spec.get("fields", [])]
                 rules = [form.rules[k] for k in keys if k in form.rules]
                 if keys and rules and not all_hold(rules[0].visible_if, record):
@@ -273,7 +286,18 @@ def record_page(service: RecordService, entity_key: str, record_id: int) -> Reco
                             shown(field_, view.values.get(key), titles),
                         )
                     )
-                if section.fields:
+                if spec.get("related"):
+                    key = section_key(tab_index, section_index)
+                    section.related = related_list(
+                        service,
+                        config,
+                        view.id,
+                        key,
+                        spec["related"],
+                        posted,
+                        (related_errors or {}).get(key),
+                    )
+                if section.fields or section.related:
                     sections.append(section)
             if sections:
                 tabs.append((label_of(tab.get("label")), sections))
@@ -288,16 +312,8 @@ def record_page(service: RecordService, entity_key: str, record_id: int) -> Reco
         record_id=view.id,
         version=view.version,
         tabs=tabs,
+        history=timeline(service, config, entity, view.id),
     )
-
-
-def _stored(entity, values: dict) -> dict:
-    """Service values back to their stored form (what CEL conditions read)."""
-    return {
-        key: entity.fields[key].type.to_storage(value, entity.fields[key].options)
-        for key, value in values.items()
-        if key in entity.fields
-    }
 
 
 def approval_panel(service, config, entity, view) -> ApprovalPanel | None:

@@ -20,6 +20,11 @@ urlpatterns = [
     path("<slug:entity>/new/preview/", views.form_preview, name="new_preview"),
     path("<slug:entity>/<int:record_id>/", views.record_detail, name="detail"),
     path("<slug:entity>/<int:record_id>/edit/", views.record_edit, name="edit"),
+    path(
+        "<slug:entity>/<int:record_id>/related/<slug:key>/",
+        views.related_save,
+        name="related",
+    ),
     path("<slug:entity>/<int:record_id>/approval/", views.approval_action, name="approval"),
     path("<slug:entity>/<int:record_id>/edit/preview/", views.form_preview, name="edit_preview"),
 ]

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from records.errors import RecordError, RecordErrorCode
 from records.service import RecordService
 from tenants.views import tenant_required
-from ui_builder import bulk_actions, editing, pages, saved_views
+from ui_builder import bulk_actions, editing, pages, related, saved_views
 from ui_builder.listing import ListState
 
 
@@ -156,6 +156,33 @@ def record_detail(request, entity: str, record_id: int):
     return render(request, "ui_builder/record.html", {"page": page})
 
 
+@tenant_required
+@require_POST
+def related_save(request, entity: str, record_id: int, key: str):
+    """The inline edit of a related list (line items): saved together, or the page again with
+    the problems at their lines and nothing saved."""
+    service = service_for(request)
+    try:
+        config = service.configuration()
+        parent = service.entity(entity, config)
+        service.get(parent.key, record_id)  # out of scope: like a missing record
+        roles = service.permissions.principal.roles
+        form = config.layouts.for_roles(parent.key, "form", roles) if config.layouts else None
+        spec = related.related_specs(form).get(key)
+        if spec is None:
+            raise Http404(key)
+        problems = related.save_related(service, config, record_id, key, spec, request.POST)
+    except RecordError as error:
+        refused(error)
+    if problems:
+        page = pages.record_page(
+            service, entity, record_id, posted=request.POST, related_errors={key: problems}
+        )
+        return render(request, "ui_builder/record.html", {"page": page}, status=400)
+    messages.success(request, _("Saved."))
+    return redirect("records:detail", entity, record_id)
+
+
 def _save(request, service, entity: str, record_id: int | None):
     """Create or update from the posted form; (the saved record's id, or the form with the
     refusal at its fields)."""
@@ -195,7 +222,10 @@ def record_form(request, entity: str, record_id: int | None):
             if saved is not None:
                 return redirect("records:detail", entity, saved)
             return render(request, "ui_builder/edit.html", {"edit": edit}, status=400)
-        edit = editing.build(service, entity, record_id)
+        # a new record may start from values in the address (a related list's "add": the
+        # parent already chosen)
+        prefilled = request.GET if record_id is None and request.GET else None
+        edit = editing.build(service, entity, record_id, posted=prefilled)
     except RecordError as error:
         refused(error)
     return render(request, "ui_builder/edit.html", {"edit": edit})
