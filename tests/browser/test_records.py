@@ -83,3 +83,27 @@ def test_a_rep_filters_sorts_saves_the_view_and_acts_in_bulk(
     page.get_by_label("View", exact=True).select_option(label="All records")
     page.wait_for_url(f"{live_server.url}/app/r/deal/?view=")
     assert titles.all_inner_texts() == ["Small"]
+
+
+def test_line_items_are_edited_on_the_parents_page(make_tenant, live_server, open_page, tmp_path):
+    made = make_tenant("acme", name="Acme Ltd", pack="starter")
+    publish(made.tenant, document=document_with(made.tenant, [DEAL_FORM, *OTHERS]))
+    admin = RecordService(made.tenant, made.admin)
+    company = admin.create("company", {"name": "Northwind"})
+    first = admin.create("deal", {"name": "Licences", "company": company.id, "amount": 1000})
+    page = open_page()
+    sign_in(page, live_server, made.admin.email)
+    page.wait_for_url(f"{live_server.url}/app/")
+    page.goto(f"{live_server.url}/app/r/company/{company.id}/")
+    page.locator(f"#f-t0s1-{first.id}-amount").fill("1250")
+    page.locator("#f-t0s1-new-amount").fill("300")  # a new line without its name
+    page.get_by_role("button", name="Save the lines").click()
+    page.locator(".lines tr.invalid").wait_for()
+    assert "Name:" in page.locator(".lines tr.invalid").inner_text()
+    assert page.locator(f"#f-t0s1-{first.id}-amount").input_value() == "1250"  # kept
+    assert admin.get("deal", first.id).values["amount"] == 1000  # nothing saved
+    page.locator("#f-t0s1-new-name").fill("Support")
+    page.get_by_role("button", name="Save the lines").click()
+    page.get_by_text("Saved.").wait_for()
+    assert page.locator(".lines tbody th a").all_inner_texts() == ["Licences", "Support"]
+    screenshot(page, "company-lines", tmp_path)
