@@ -173,3 +173,12 @@ def celery_worker_queue(start_worker, test_task_queue):
     """
     start_worker()
     return test_task_queue
+
+
+def signed_in(client, user, tenant):
+    """``client`` signed in as ``user`` with ``tenant`` chosen for the session."""
+    client.force_login(user)
+    session = client.session
+    session["tenant_id"] = tenant.pk
+    session.save()
+    return client

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from records.errors import RecordError, RecordErrorCode
 from records.values import all_hold, cel_record
 from ui_builder.display import label_of, stored_values, title_of
-from ui_builder.messages import in_language
+from ui_builder.messages import problem_message
 
 INPUTS = {  # field-type widget -> HTML input type
     "text": "text",
@@ -254,13 +254,8 @@ def place_errors(service, edit: EditForm, error: RecordError, posted_values: dic
     if not error.errors:
         edit.errors.append(error.message)
         return
-    rules = {rule.key: rule for rule in config.entities[entity.key].rules}
     for problem in error.errors:
-        message = in_language(problem.code, problem.message)
-        if problem.code.startswith("rule:"):
-            rule = rules.get(problem.code.split(":", 1)[1])
-            if rule is not None:
-                message = label_of(rule.message, message)
+        message = problem_message(config.entities[entity.key], problem)
         target = inputs.get(problem.field)
         if target is not None:
             target.errors.append(message)

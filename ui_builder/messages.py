@@ -39,3 +39,16 @@ def in_language(code: str, message: str) -> str:
     if language.startswith("en") or code not in BY_CODE:
         return message
     return str(BY_CODE[code])
+
+
+def problem_message(entity, problem) -> str:
+    """A field problem of the records service for the user: a broken validation rule in its
+    own words in the user's language, anything else by its code (``in_language``)."""
+    from ui_builder.display import label_of
+
+    message = in_language(problem.code, problem.message)
+    if problem.code.startswith("rule:"):
+        rule = next((r for r in entity.rules if r.key == problem.code.split(":", 1)[1]), None)
+        if rule is not None:
+            message = label_of(rule.message, message)
+    return message

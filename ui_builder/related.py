@@ -13,7 +13,7 @@ from django.db import transaction
 from records.errors import RecordError, RecordErrorCode
 from ui_builder.display import label_of, shown, title_of
 from ui_builder.editing import Input, as_text, fill, values_from
-from ui_builder.messages import in_language
+from ui_builder.messages import problem_message
 
 RELATED_ROWS = 100
 DEFAULT_COLUMNS = 4
@@ -158,14 +158,9 @@ def _row_values(child, key: str, prefix: str, columns: list[str], posted) -> dic
 def _messages(child, error: RecordError) -> list[str]:
     if not error.errors:
         return [error.message]
-    rules = {rule.key: rule for rule in child.rules}
     found = []
     for problem in error.errors:
-        message = in_language(problem.code, problem.message)
-        if problem.code.startswith("rule:"):
-            rule = rules.get(problem.code.split(":", 1)[1])
-            if rule is not None:
-                message = label_of(rule.message, message)
+        message = problem_message(child, problem)
         field_ = child.fields.get(problem.field) if problem.field else None
         found.append(
             f"{label_of(field_.options.get('label'), problem.field)}: {message}"

@@ -1,36 +1,81 @@
 // Record forms: when a value changes, ask the server for the form's sections again (their
-// visible_if / required_if follow the values being typed) and swap them in, keeping focus.
+// visible_if / required_if follow the values being typed) and swap them in. The swap never
+// loses what the user did meanwhile: every value is carried over, the focus stays, an older
+// answer than the last question is dropped, and nothing is swapped once the form is sent.
 (function () {
   const form = document.getElementById("record-form");
   if (!form) return;
   const target = document.getElementById("form-sections");
   let pending = null;
+  let asked = 0;
+  let sent = false;
+
+  function current() {
+    // name -> value for every input of the sections, and the lookups' titles by name
+    const values = new Map();
+    const titles = new Map();
+    target.querySelectorAll("input[name], select[name], textarea[name]").forEach((input) => {
+      if (input.type === "checkbox") values.set(input.name, input.checked);
+      else values.set(input.name, input.value);
+    });
+    target.querySelectorAll(".lookup").forEach((lookup) => {
+      const hidden = lookup.querySelector("input[type=hidden]");
+      const text = lookup.querySelector("input[role=combobox]");
+      if (hidden && text) titles.set(hidden.name, text.value);
+    });
+    return { values, titles };
+  }
+
+  function carryOver({ values, titles }) {
+    target.querySelectorAll("input[name], select[name], textarea[name]").forEach((input) => {
+      if (!values.has(input.name)) return;
+      const value = values.get(input.name);
+      if (input.type === "checkbox") {
+        input.checked = value;
+      } else if (input.tagName === "SELECT" && value !== "" && input.dataset.lookup) {
+        if (![...input.options].some((option) => option.value === value)) {
+          input.add(new Option(titles.get(input.name) || value, value));
+        }
+        input.value = value;
+      } else {
+        input.value = value;
+      }
+    });
+  }
+
   async function refresh() {
-    const focused = document.activeElement && document.activeElement.id;
+    const mine = ++asked;
     const response = await fetch(form.dataset.preview, {
       method: "POST",
       body: new FormData(form),
       headers: { "X-Requested-With": "fetch" },
     });
-    if (!response.ok) return;
+    if (!response.ok || mine !== asked || sent) return;
     const html = await response.text();
-    // What the user typed while the server answered is kept, and where they were.
+    if (mine !== asked || sent) return;
     const active = document.activeElement;
-    const typing = active && active.id && active.type !== "checkbox" ? active : null;
-    const typed = typing ? typing.value : null; // before the swap blurs it
+    const focused = active && target.contains(active) ? active.id : null;
+    const typed = focused ? active.value : null; // before the swap blurs it
+    const kept = current();
     target.innerHTML = html;
+    carryOver(kept);
     if (window.enhanceLookups) window.enhanceLookups(target);
-    const again = document.getElementById((typing && typing.id) || focused);
+    const again = focused && document.getElementById(focused);
     if (again) {
-      if (typing && again.value !== typed) {
+      if (again.value !== typed && again.type !== "checkbox") {
         again.value = typed;
         if (again.getAttribute("role") === "combobox") again.dispatchEvent(new Event("input"));
       }
       again.focus();
     }
   }
+
   form.addEventListener("change", () => {
     clearTimeout(pending);
     pending = setTimeout(refresh, 150);
+  });
+  form.addEventListener("submit", () => {
+    sent = true;
+    clearTimeout(pending);
   });
 })();

@@ -22,6 +22,7 @@ def tenant_with_forms(make_tenant, add_member):
     made.northwind = admin.create("company", {"name": "Northwind"})
     admin.create("company", {"name": "Northgate"})
     admin.create("company", {"name": "Southwind"})
+    made.rep_deals = lambda: [v.values["name"] for v in admin.query("deal").rows]
     return made
 
 
@@ -62,8 +63,17 @@ def test_a_form_with_an_error_and_a_section_that_appears(
     assert page.get_by_text("Close date").count() == 1
 
 
-def test_a_rule_message_in_chinese(tenant_with_forms, live_server, open_page, tmp_path):
-    page = open_page(locale="zh-CN")
+@pytest.mark.parametrize(
+    ("locale", "save", "message", "name"),
+    [
+        ("en-US", "Save", "A won deal needs an amount", "deal-form-rule"),
+        ("zh-CN", "保存", "赢单的商机必须填写金额", "deal-form-zh"),
+    ],
+)
+def test_a_rule_message_in_both_languages(
+    tenant_with_forms, live_server, open_page, tmp_path, locale, save, message, name
+):
+    page = open_page(locale=locale)
     sign_in(page, live_server, "rep@acme.test")
     page.wait_for_url(f"{live_server.url}/app/")
     page.goto(f"{live_server.url}/app/r/deal/new/")
@@ -72,6 +82,7 @@ def test_a_rule_message_in_chinese(tenant_with_forms, live_server, open_page, tm
     page.locator("#f-stage").select_option("won")
     page.locator("#f-amount").wait_for()
     page.locator("#f-amount").fill("0")
-    page.get_by_role("button", name="保存").click()
-    assert page.locator("#e-amount").inner_text() == "赢单的商机必须填写金额"
-    screenshot(page, "deal-form-zh", tmp_path)
+    page.get_by_role("button", name=save).click()
+    assert page.locator("#e-amount").inner_text() == message
+    assert tenant_with_forms.rep_deals() == []  # the record was not saved
+    screenshot(page, name, tmp_path)

@@ -107,3 +107,19 @@ def test_line_items_are_edited_on_the_parents_page(make_tenant, live_server, ope
     page.get_by_text("Saved.").wait_for()
     assert page.locator(".lines tbody th a").all_inner_texts() == ["Licences", "Support"]
     screenshot(page, "company-lines", tmp_path)
+
+
+def test_the_pages_fit_a_phones_width(make_tenant, add_member, live_server, open_page, tmp_path):
+    made = make_tenant("acme", name="Acme Ltd", pack="starter")
+    publish(made.tenant, document=document_with(made.tenant, [DEAL_FORM, *OTHERS]))
+    rep = RecordService(made.tenant, add_member(made.tenant, "rep@acme.test"))
+    company = RecordService(made.tenant, made.admin).create("company", {"name": "Northwind"})
+    deal = rep.create("deal", {"name": "On the road", "company": company.id, "amount": 42000})
+    page = open_page(width=390)
+    sign_in(page, live_server, "rep@acme.test")
+    page.wait_for_url(f"{live_server.url}/app/")
+    for path in ("/app/r/deal/", f"/app/r/deal/{deal.id}/", "/app/r/deal/new/"):
+        page.goto(f"{live_server.url}{path}")
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} is {overflow}px wider than the phone"
+    screenshot(page, "deal-form-phone", tmp_path)

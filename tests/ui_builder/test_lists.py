@@ -8,16 +8,9 @@ from metadata.publish import publish
 from records.service import RecordService
 from tenants.context import tenant_context
 from tenants.models import Team, TeamMember
+from tests.fixtures import signed_in
 from tests.ui_builder.test_layouts import DEAL_FORM, OTHERS, document_with
 from ui_builder.models import SavedView
-
-
-def signed_in(client, user, tenant):
-    client.force_login(user)
-    session = client.session
-    session["tenant_id"] = tenant.pk
-    session.save()
-    return client
 
 
 @pytest.fixture

@@ -135,3 +135,15 @@ def test_notifications_page_lists_and_marks_read(office):
     page = office.client.get("/app/r/notifications/").content.decode()
     assert "Mine was approved" in page
     assert 'class="badge"' not in office.client.get("/app/").content.decode()  # read now
+
+
+def test_the_user_chooses_the_language(office):
+    chosen = office.client.post(
+        "/i18n/setlang/", {"language": "zh-hans", "next": "/app/r/deal/"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert chosen.status_code == 302
+    page = office.client.get("/app/r/deal/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "新建" in page.content.decode()  # Chinese, whatever the browser asks for
+    assert '<option value="zh-hans" lang="zh-hans" selected>' in page.content.decode()
+    office.client.post("/i18n/setlang/", {"language": "en", "next": "/app/r/deal/"})
+    assert b">New<" in office.client.get("/app/r/deal/", HTTP_ACCEPT_LANGUAGE="zh-hans").content

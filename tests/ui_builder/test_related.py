@@ -6,15 +6,8 @@ import pytest
 
 from metadata.publish import publish
 from records.service import RecordService
+from tests.fixtures import signed_in
 from tests.ui_builder.test_layouts import DEAL_FORM, OTHERS, document_with
-
-
-def signed_in(client, user, tenant):
-    client.force_login(user)
-    session = client.session
-    session["tenant_id"] = tenant.pk
-    session.save()
-    return client
 
 
 @pytest.fixture

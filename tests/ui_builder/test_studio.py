@@ -8,15 +8,8 @@ import pytest
 
 from metadata.publish import active_version, document_of, get_draft, publish, save_draft
 from records.service import RecordService
+from tests.fixtures import signed_in
 from tests.ui_builder.test_layouts import DEAL_FORM, OTHERS, document_with
-
-
-def signed_in(client, user, tenant):
-    client.force_login(user)
-    session = client.session
-    session["tenant_id"] = tenant.pk
-    session.save()
-    return client
 
 
 @pytest.fixture
@@ -397,3 +390,19 @@ def test_the_studio_speaks_chinese(studio):
     assert "草稿" in text
     review = studio.client.get("/studio/config/publish/", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert "检查并发布" in review.content.decode()
+
+
+def test_a_published_key_changed_in_the_editor_is_a_rename(studio):
+    url = "/studio/config/entities/deal/fields/amount/"
+    item = editor_item(studio.client.get(url))
+    saved = save_item(studio, url, {**item, "key": "value"})
+    assert saved["Location"] == "/studio/config/entities/deal/fields/value/"
+    field = next(f for f in draft_entity(studio, "deal")["fields"] if f["key"] == "value")
+    assert field["renamed_from"] == "amount"
+    # a field only in the draft renames without a trace
+    new = "/studio/config/entities/deal/fields/new/?type=text"
+    save_item(studio, new, {"key": "draft_only", "type": "text"})
+    item = editor_item(studio.client.get("/studio/config/entities/deal/fields/draft_only/"))
+    save_item(studio, "/studio/config/entities/deal/fields/draft_only/", {**item, "key": "later"})
+    later = next(f for f in draft_entity(studio, "deal")["fields"] if f["key"] == "later")
+    assert "renamed_from" not in later

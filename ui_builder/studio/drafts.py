@@ -55,6 +55,7 @@ class Collection:
     columns: tuple[str, ...] = ("key", "label")
     starter: tuple[str, ...] = ()  # chosen before the editor opens: its branch depends on them
     parent: str | None = None
+    renamable: bool = False  # a published key changing is a rename (values move with it)
 
     def path(self, document: dict, parent_key: str | None = None) -> tuple:
         if self.parent is None:
@@ -69,8 +70,16 @@ class Collection:
 COLLECTIONS: dict[str, Collection] = {
     c.name: c
     for c in (
-        Collection("entities", _("Entities"), "entity", ("key", "label", "fields")),
-        Collection("fields", _("Fields"), "field", ("key", "label", "type"), ("type",), "entities"),
+        Collection("entities", _("Entities"), "entity", ("key", "label", "fields"), renamable=True),
+        Collection(
+            "fields",
+            _("Fields"),
+            "field",
+            ("key", "label", "type"),
+            ("type",),
+            "entities",
+            renamable=True,
+        ),
         Collection("roles", _("Roles"), "role", ("key", "label", "permissions")),
         Collection(
             "layouts", _("Layouts"), "layout", ("key", "entity", "type"), ("entity", "type")
@@ -83,6 +92,19 @@ COLLECTIONS: dict[str, Collection] = {
         ),
     )
 }
+
+
+def published_keys(tenant, collection: Collection, parent_key: str | None = None) -> set[str]:
+    """The keys of the collection's items in the active version."""
+    active = active_version(tenant)
+    if active is None:
+        return set()
+    document = document_of(active)
+    try:
+        found = items(document, collection.path(document, parent_key))
+    except LookupError:
+        return set()
+    return {item.get("key") for item in found}
 
 
 def items(document: dict, path: tuple) -> list[dict]:

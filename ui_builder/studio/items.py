@@ -96,14 +96,20 @@ def edited(
     posted: Any,
     schema: dict,
     keep: dict | None = None,
+    rename_of: str | None = None,
 ) -> Outcome:
-    """The document with the posted item in place, unless the item has problems."""
+    """The document with the posted item in place, unless the item has problems.
+
+    ``keep``: values the editor does not show, kept as they are; ``rename_of``: the item's
+    published key, recorded as ``renamed_from`` when the key changes."""
     problems = EditorProblems()
     item = from_editor(posted, schema, problems)
     if not isinstance(item, dict):
         return Outcome(problems=[((), "The editor sent no item.")])
     if keep:
         item = {**item, **keep}
+    if rename_of and item.get("key") != rename_of and "renamed_from" not in item:
+        item["renamed_from"] = rename_of
     changed, position = replaced(document, path, index, item)
     found = problems_of(changed, (*path, position))
     mine = problems.items + found.mine

@@ -18,7 +18,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from metadata.errors import ConfigError
-from metadata.publish import active_version, document_of
 from ui_builder.display import label_of
 from ui_builder.studio import drafts, items
 from ui_builder.studio.drafts import COLLECTIONS, Collection
@@ -169,18 +168,6 @@ def _saved(request, tenant, document: dict, etag: str | None) -> bool:
     return True
 
 
-def _published_keys(tenant, collection: Collection, parent: str | None) -> set[str]:
-    active = active_version(tenant)
-    if active is None:
-        return set()
-    document = document_of(active)
-    try:
-        found = drafts.items(document, collection.path(document, parent))
-    except LookupError:
-        return set()
-    return {item.get("key") for item in found}
-
-
 def item_editor(request, name: str, key: str | None = None, parent: str | None = None):
     """Edit the item ``key`` of a collection (``parent``: the entity of a field), or a new one."""
     collection = COLLECTIONS["fields"] if parent is not None else collection_of(name)
@@ -218,26 +205,19 @@ def item_editor(request, name: str, key: str | None = None, parent: str | None =
         except json.JSONDecodeError:
             posted = None
         keep = {"fields": item.get("fields", [])} if collection.name == "entities" else None
-        outcome = items.edited(collection, work.document, path, index, posted, schema, keep)
-        if outcome.item is not None:
-            new_key = outcome.item.get("key")
-            if (
-                key is not None
-                and new_key != key
-                and collection.name in ("entities", "fields")
-                and key in _published_keys(tenant, collection, parent)
-                and "renamed_from" not in outcome.item
-            ):
-                # A published key changing is a rename: the values move with it.
-                outcome = items.edited(
-                    collection,
-                    work.document,
-                    path,
-                    index,
-                    posted,
-                    schema,
-                    {**(keep or {}), "renamed_from": key},
-                )
+        published = key is not None and collection.renamable
+        outcome = items.edited(
+            collection,
+            work.document,
+            path,
+            index,
+            posted,
+            schema,
+            keep,
+            rename_of=key
+            if published and key in drafts.published_keys(tenant, collection, parent)
+            else None,
+        )
         problems, elsewhere = outcome.problems, outcome.elsewhere
         if outcome.document is not None and _saved(request, tenant, outcome.document, etag):
             messages.success(request, _("Saved to the draft."))
@@ -268,8 +248,8 @@ def item_editor(request, name: str, key: str | None = None, parent: str | None =
     return render(request, "studio/editor.html", context, status=422 if problems else 200)
 
 
-@require_POST
-def item_delete(request, name: str, key: str, parent: str | None = None):
+def _located(request, name: str, key: str, parent: str | None):
+    """The collection, tenant, working draft, list path and index of an existing item."""
     collection = COLLECTIONS["fields"] if parent is not None else collection_of(name)
     tenant = tenant_of(request)
     work = drafts.working(tenant)
@@ -280,6 +260,12 @@ def item_delete(request, name: str, key: str, parent: str | None = None):
     index = drafts.index_of(drafts.items(work.document, path), key)
     if index is None:
         raise Http404(key)
+    return collection, tenant, work, path, index
+
+
+@require_POST
+def item_delete(request, name: str, key: str, parent: str | None = None):
+    collection, tenant, work, path, index = _located(request, name, key, parent)
     document = drafts.removed(work.document, path, index)
     if _saved(request, tenant, document, request.POST.get("etag") or None):
         messages.success(request, _("%(key)s was removed from the draft.") % {"key": key})
@@ -295,16 +281,7 @@ def item_delete(request, name: str, key: str, parent: str | None = None):
 
 @require_POST
 def item_move(request, name: str, key: str, parent: str | None = None):
-    collection = COLLECTIONS["fields"] if parent is not None else collection_of(name)
-    tenant = tenant_of(request)
-    work = drafts.working(tenant)
-    try:
-        path = collection.path(work.document, parent)
-    except LookupError as missing:
-        raise Http404(str(missing)) from missing
-    index = drafts.index_of(drafts.items(work.document, path), key)
-    if index is None:
-        raise Http404(key)
+    collection, tenant, work, path, index = _located(request, name, key, parent)
     step = -1 if request.POST.get("direction") == "up" else 1
     document = drafts.moved(work.document, path, index, step)
     if document != work.document:
