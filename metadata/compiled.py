@@ -78,6 +78,9 @@ class CompiledConfig:
     workflows: Any = None
     # Forms, lists, kanban boards, calendars (ui_builder/definitions.py).
     layouts: Any = None
+    # Reports by key (records/reports.py) and dashboards (ui_builder/dashboards.py).
+    reports: dict[str, dict] = field(default_factory=dict)
+    dashboards: tuple[dict, ...] = ()
 
     def entity(self, key: str) -> CompiledEntity:
         return self.entities[key]
@@ -141,6 +144,8 @@ def compile_document(version: int, document: dict) -> CompiledConfig:
         sharing_rules={key: tuple(rules) for key, rules in sharing.items()},
         workflows=compile_workflows(document),
         layouts=compile_layouts(document),
+        reports={report["key"]: report for report in document.get("reports", [])},
+        dashboards=tuple(document.get("dashboards", [])),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-SECTIONS = ("roles", "sharing_rules", "layouts", "workflows")
+SECTIONS = ("roles", "sharing_rules", "layouts", "workflows", "reports", "dashboards")
 ENTITY_PARTS = ("fields", "validations")
 
 

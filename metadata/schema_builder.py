@@ -12,7 +12,8 @@ from pathlib import Path
 
 from metadata.fieldtypes import field_types
 from metadata.registry import type_branches
-from ui_builder.schema import layout_schema
+from records.reports import report_schema
+from ui_builder.schema import dashboard_schema, layout_schema
 from workflows.schema import action_schema, approver_schema, workflow_schema
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "config.schema.json"
@@ -99,11 +100,23 @@ def build_schema() -> dict:
                 "description": "Automations and state machines (docs/workflows.md).",
                 "items": {"$ref": "#/$defs/workflow"},
             },
+            "reports": {
+                "type": "array",
+                "description": "Grouped metrics over records, with charts (docs/reports.md).",
+                "items": {"$ref": "#/$defs/report"},
+            },
+            "dashboards": {
+                "type": "array",
+                "description": "Reports arranged per role (docs/reports.md).",
+                "items": {"$ref": "#/$defs/dashboard"},
+            },
         },
         "additionalProperties": False,
         "$defs": {
             "workflow": workflow_schema(),
             "layout": layout_schema(),
+            "report": report_schema(),
+            "dashboard": dashboard_schema(),
             "action": action_schema(),
             "approver": approver_schema(),
             "key": {"type": "string", "pattern": KEY_PATTERN},

@@ -17,7 +17,8 @@ from metadata.cel_check import SYSTEM_FIELDS, ExpressionError, article, check_ex
 from metadata.fieldtypes import Problem, field_types
 from metadata.fieldtypes.base import FieldValueError
 from metadata.schema_builder import build_schema
-from ui_builder.checks import check_layouts
+from records.reports import check_reports
+from ui_builder.checks import check_dashboards, check_layouts
 from workflows.checks import check_workflows
 
 RESERVED_FIELD_KEYS = SYSTEM_FIELDS | {"tenant", "tenant_id", "deleted_at", "team"}
@@ -388,4 +389,6 @@ def validate_document(document: Any) -> list[Problem]:
         *check_sharing_rules(ctx),
         *check_workflows(ctx),
         *check_layouts(ctx),
+        *check_reports(ctx),
+        *check_dashboards(ctx),
     ]

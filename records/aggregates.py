@@ -27,6 +27,7 @@ MAX_GROUPS = 5
 MAX_METRICS = 10
 BUCKETS = ("day", "week", "month", "quarter", "year")
 FUNCTIONS = ("count", "sum", "avg", "min", "max")
+METRIC_KEYS = {"fn", "field", "as", "filter"}
 UNGROUPABLE = ("multi_choice", "multi_lookup", "long_text", "rich_text", "address")
 ORDERED_TEXT = ("text", "email", "phone", "url", "autonumber")
 # How a date-like value becomes a SQL date (its UTC day).
@@ -42,6 +43,7 @@ class Selected:
     name: str
     sql: str
     integer: bool = False  # a Decimal from SQL that stands for a whole number
+    params: tuple = ()  # of a metric's own filter
 
 
 def run_aggregate(
@@ -58,6 +60,7 @@ def run_aggregate(
     where, params = base_conditions(compiler, filter_tree=filter_tree, search=search, scope=scope)
     columns = ", ".join(column.sql for column in [*groups, *values])
     statement = f"SELECT {columns} FROM records_record r WHERE {' AND '.join(where)}"
+    params = [*(p for value in values for p in value.params), *params]
     if groups:
         positions = range(1, len(groups) + 1)
         statement += " GROUP BY " + ", ".join(str(i) for i in positions)
@@ -113,8 +116,8 @@ def metric_columns(compiler: QueryCompiler, metrics: Any) -> list[Selected]:
     values: list[Selected] = []
     for index, item in enumerate(metrics):
         where = f"metrics[{index}]"
-        if not isinstance(item, dict) or "fn" not in item or set(item) - {"fn", "field", "as"}:
-            raise QueryError("expected {fn, field, as}", where)
+        if not isinstance(item, dict) or "fn" not in item or set(item) - METRIC_KEYS:
+            raise QueryError("expected {fn, field, as, filter}", where)
         fn = item["fn"]
         if fn not in FUNCTIONS:
             raise QueryError(f"unknown function {fn!r} (use {', '.join(FUNCTIONS)})", f"{where}.fn")
@@ -129,7 +132,13 @@ def metric_columns(compiler: QueryCompiler, metrics: Any) -> list[Selected]:
             raise QueryError("the name is a non-empty string other than 'group'", f"{where}.as")
         if name in [value.name for value in values]:
             raise QueryError(f"the name {name!r} is used twice", f"{where}.as")
-        values.append(Selected(name, selected.sql, selected.integer))
+        sql, params = selected.sql, ()
+        if item.get("filter") is not None:
+            # only the records matching the metric's own filter (a conditional aggregate)
+            condition, condition_params = compiler.compile_filter(item["filter"], f"{where}.filter")
+            sql = f"{sql} FILTER (WHERE {condition})"
+            params = tuple(condition_params)
+        values.append(Selected(name, sql, selected.integer, params))
     return values
 
 

@@ -136,3 +136,37 @@ def check_related(ctx, related: dict, path: str, entity: dict) -> Iterator[Probl
                 "unknown_field",
                 f"{column!r} is not a field of {child['key']}",
             )
+
+
+def check_dashboards(ctx) -> Iterator[Problem]:
+    roles = {role.get("key") for role in ctx.document.get("roles", [])}
+    reports = {report.get("key") for report in ctx.document.get("reports", [])}
+    seen: set[str] = set()
+    default = None
+    for index, dashboard in enumerate(ctx.document.get("dashboards", [])):
+        path = f"dashboards[{index}]"
+        if dashboard["key"] in seen:
+            yield Problem(
+                f"{path}.key",
+                "duplicate_key",
+                f"the dashboard {dashboard['key']!r} is defined twice",
+            )
+        seen.add(dashboard["key"])
+        if dashboard.get("default"):
+            if default is not None:
+                yield Problem(
+                    f"{path}.default", "two_defaults", f"{default} is already the default"
+                )
+            default = default or dashboard["key"]
+        for role_index, role in enumerate(dashboard.get("roles", [])):
+            if role not in roles:
+                yield Problem(
+                    f"{path}.roles[{role_index}]", "unknown_role", f"there is no role {role!r}"
+                )
+        for widget_index, widget in enumerate(dashboard["widgets"]):
+            if widget["report"] not in reports:
+                yield Problem(
+                    f"{path}.widgets[{widget_index}].report",
+                    "unknown_report",
+                    f"there is no report {widget['report']!r}",
+                )

@@ -120,3 +120,31 @@ def layout_schema() -> dict:
         "allOf": branches,
         "unevaluatedProperties": False,
     }
+
+
+def dashboard_schema() -> dict:
+    """A dashboard: reports in a grid of four columns, for roles (or every role's default)."""
+    return {
+        "type": "object",
+        "required": ["key", "label", "widgets"],
+        "properties": {
+            "key": {"$ref": "#/$defs/key"},
+            "label": {"$ref": "#/$defs/label"},
+            "roles": {"type": "array", "items": {"$ref": "#/$defs/key"}},
+            "default": {"type": "boolean", "description": "for the roles no dashboard names"},
+            "widgets": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "required": ["report"],
+                    "properties": {
+                        "report": {"$ref": "#/$defs/key"},
+                        "width": {"type": "integer", "minimum": 1, "maximum": 4},
+                    },
+                    "additionalProperties": False,
+                },
+            },
+        },
+        "additionalProperties": False,
+    }

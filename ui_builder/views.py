@@ -14,7 +14,8 @@ from django.views.decorators.http import require_POST
 from records.errors import RecordError, RecordErrorCode
 from records.service import RecordService
 from tenants.views import tenant_required
-from ui_builder import bulk_actions, editing, pages, related, saved_views
+from ui_builder import bulk_actions, dashboards, editing, pages, related, saved_views
+from ui_builder.display import label_of
 from ui_builder.listing import ListState
 
 
@@ -367,3 +368,49 @@ def notifications(request):
     found = flows.notifications(request.tenant, request.user, limit=100)
     flows.mark_read(request.tenant, request.user, None)
     return render(request, "ui_builder/notifications.html", {"notifications": found})
+
+
+@tenant_required
+def dashboard_page(request, key: str | None = None):
+    try:
+        mine, current, widgets = dashboards.dashboard(service_for(request), key)
+    except RecordError as error:
+        refused(error)
+    return render(
+        request,
+        "ui_builder/dashboard.html",
+        {
+            "dashboards": [(d["key"], label_of(d.get("label"), d["key"])) for d in mine],
+            "current": current,
+            "current_label": label_of(current.get("label"), current["key"]) if current else "",
+            "widgets": widgets,
+        },
+    )
+
+
+@tenant_required
+def report_page(request, key: str):
+    service = service_for(request)
+    try:
+        shown_widget = dashboards.widget(service, dashboards.report_spec(service, key), 4)
+    except RecordError as error:
+        refused(error)
+    return render(request, "ui_builder/report.html", {"widget": shown_widget})
+
+
+@tenant_required
+def report_export(request, key: str):
+    import csv
+    import io
+
+    from django.http import HttpResponse
+
+    try:
+        rows = dashboards.export_rows(service_for(request), key)
+    except RecordError as error:
+        refused(error)
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{key}.csv"'
+    return response
