@@ -15,11 +15,14 @@ ROI, an average order value), a ``having`` condition, a sort and a limit::
                    "row.closed > 0.0 ? row.won / row.closed : 0.0", "format": "percent"}],
      "sort": [{"key": "rate", "direction": "desc"}], "chart": {"kind": "bar"}}
 
-Metric values reach CEL as doubles (an empty value as 0.0).
+Metric values reach CEL as doubles (an empty value as 0.0, a date as days since 1970-01-01,
+beside ``today`` in the same unit); a computed value is a number or a text (an RFM segment's
+name, say).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,7 +34,7 @@ from metadata.fieldtypes.base import Problem
 from records.aggregates import BUCKETS, FUNCTIONS
 
 CHART_KINDS = ("table", "bar", "line", "pie", "funnel", "number")
-FORMATS = ("number", "integer", "currency", "percent")
+FORMATS = ("number", "integer", "currency", "percent", "text")
 MAX_DATASETS = 3
 MAX_ROWS = 500
 
@@ -97,7 +100,8 @@ def report_schema() -> dict:
                         "expression": {
                             "type": "string",
                             "minLength": 1,
-                            "description": "CEL over row (the metrics, as doubles)",
+                            "description": "CEL over row (the metrics as doubles, dates as "
+                            "days since 1970) and today (in days)",
                         },
                         "label": {"$ref": "#/$defs/label"},
                         "format": {"enum": list(FORMATS)},
@@ -232,8 +236,8 @@ def check_reports(ctx) -> Iterator[Problem]:
             except Exception as error:  # noqa: BLE001  (CEL's runtime errors)
                 yield Problem(where, "invalid_expression", f"does not evaluate: {error}")
                 continue
-            if isinstance(result, bool) or not isinstance(result, int | float):
-                yield Problem(where, "invalid_expression", "must give a number")
+            if isinstance(result, bool) or not isinstance(result, int | float | str):
+                yield Problem(where, "invalid_expression", "must give a number or a text")
             names.add(computed["key"])
         if spec.get("having"):
             try:
@@ -261,7 +265,7 @@ def sample_row(names) -> dict:
 
 
 def evaluate(program, row: dict) -> Any:
-    return program.execute({"row": row})
+    return program.execute({"row": row, "today": today_days()})
 
 
 # -- running ------------------------------------------------------------------------------
@@ -309,7 +313,7 @@ def run_report(service, spec: dict) -> ReportResult:
             if isinstance(value, float) and not math.isfinite(value):
                 value = None
             row[key] = value
-            numbers[key] = as_double(value)
+            numbers[key] = value if isinstance(value, str) else as_double(value)
         if having is None or evaluate(having, numbers) is True:
             kept.append(row)
     primary = group_names(spec)
@@ -321,15 +325,29 @@ def run_report(service, spec: dict) -> ReportResult:
     return ReportResult(spec, primary, [*keys, *(k for k, _ in programs)], kept)
 
 
+EPOCH = dt.date(1970, 1, 1)
+
+
 def as_double(value: Any) -> float:
+    """A value as CEL reads it in ``row``: numbers as doubles, dates (a min or max of a date
+    field) as days since 1970-01-01, so ``today - row.last_order`` counts days."""
     if value is None:
         return 0.0
     if isinstance(value, Decimal | int | float):
         return float(value)
+    if isinstance(value, str) and len(value) >= 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return float((dt.date.fromisoformat(value[:10]) - EPOCH).days)
+        except ValueError:
+            return 0.0
     try:
         return float(value)
     except (TypeError, ValueError):
         return 0.0
+
+
+def today_days() -> float:
+    return float((dt.datetime.now(dt.UTC).date() - EPOCH).days)
 
 
 def sort_key(row: dict, key: str, groups: list[str]):

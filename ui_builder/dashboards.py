@@ -74,7 +74,7 @@ def widget(service, spec: dict, width: int = 2) -> Widget:
     if kind == "number":
         made.number = table.rows[0][len(result.groups)] if table.rows else "—"
     elif kind != "table":
-        made.chart = chart_data(result, table, spec)
+        made.chart = chart_data(result, table, spec, metric_formats(config, spec))
     return made
 
 
@@ -226,10 +226,20 @@ def lookup_titles(service, config, entity, result: ReportResult) -> dict:
     return titles_for(service, config, entity, rows)
 
 
-def chart_data(result: ReportResult, table: Table, spec: dict) -> dict:
+def chart_data(result: ReportResult, table: Table, spec: dict, kinds: dict) -> dict:
     """Labels and datasets for Chart.js: one series per value drawn, or, grouped by two
-    fields, one series per value of the second."""
-    wanted = spec.get("chart", {}).get("values") or result.values
+    fields, one series per value of the second; percentages drawn as percents."""
+    wanted = [
+        key
+        for key in spec.get("chart", {}).get("values") or result.values
+        if kinds.get(key) != "text"
+    ]
+
+    def plain(value, key):
+        if value is None or isinstance(value, str):
+            return None
+        return float(value) * (100 if kinds.get(key) == "percent" else 1)
+
     width = len(result.groups)
     index = {key: width + i for i, key in enumerate(result.values)}
     if width == 2:
@@ -248,7 +258,7 @@ def chart_data(result: ReportResult, table: Table, spec: dict) -> dict:
                     ),
                     None,
                 )
-                data.append(plain(match.get(key)) if match else None)
+                data.append(plain(match.get(key), key) if match else None)
             datasets.append({"label": name, "data": data})
         return {"labels": labels, "datasets": datasets}
     labels = [" · ".join(row[:width]) or spec["key"] for row in table.rows]
@@ -257,17 +267,11 @@ def chart_data(result: ReportResult, table: Table, spec: dict) -> dict:
         "datasets": [
             {
                 "label": table.columns[index[key]],
-                "data": [plain(row.get(key)) for row in result.rows],
+                "data": [plain(row.get(key), key) for row in result.rows],
             }
             for key in wanted
         ],
     }
-
-
-def plain(value):
-    if value is None or isinstance(value, str):
-        return None
-    return float(value)
 
 
 def export_rows(service, key: str) -> list[list]:

@@ -23,6 +23,7 @@
         maintainAspectRatio: false,
         animation: false,
         plugins: { legend: { display: data.datasets.length > 1 || round } },
+        scales: round ? {} : { x: { beginAtZero: true }, y: { beginAtZero: true } },
       },
     });
   });

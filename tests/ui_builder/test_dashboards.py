@@ -222,6 +222,8 @@ def test_the_dashboard_draws_each_report_and_exports(sales, client):
         ["admin@numbers.test", "3", "2", "66.7%"],  # rounded half up
         ["rep@numbers.test", "2", "1", "50.0%"],
     ]
+    rate = widgets["win_rate"].chart["datasets"][0]
+    assert rate["data"] == [pytest.approx(200 / 3), 50.0]  # drawn in percent
     assert widgets["by_month"].table.rows[0][0] == "March 2026"
     html = page.content.decode()
     assert 'id="chart-pipeline"' in html
@@ -287,3 +289,38 @@ def test_a_dashboard_naming_a_missing_report_is_refused(make_tenant):
     with pytest.raises(ConfigError) as refused:
         publish(made.tenant, document=with_reports(made.tenant, [PIPELINE], [board]))
     assert [p.path for p in refused.value.problems] == ["dashboards[0].widgets[0].report"]
+
+
+def test_rfm_bands_from_dates_and_counts(sales):
+    import datetime as dt
+
+    rfm = {
+        "key": "rfm",
+        "entity": "deal",
+        "filter": {"field": "stage", "op": "eq", "value": "won"},
+        "group_by": [{"field": "company"}],
+        "metrics": [
+            {"key": "last", "fn": "max", "field": "close_date"},
+            {"key": "orders", "fn": "count"},
+            {"key": "spent", "fn": "sum", "field": "amount"},
+        ],
+        "computed": [
+            {"key": "recency", "expression": "today - row.last", "format": "integer"},
+            {
+                "key": "segment",
+                "expression": "row.orders >= 2.0 ? 'loyal'"
+                " : (today - row.last > 200.0 ? 'at risk' : 'new')",
+                "format": "text",
+            },
+        ],
+        "sort": [{"key": "spent", "direction": "desc"}],
+    }
+    publish(sales.tenant, document=with_reports(sales.tenant, [rfm]))
+    result = run_report(sales.admin_service, rfm)
+    acme, _globex, initech = sales.companies
+    rows = {row["group"][0]: row for row in result.rows}
+    assert rows[acme.id]["orders"] == 2  # won in March and April
+    assert rows[acme.id]["segment"] == "loyal"
+    days = (dt.datetime.now(dt.UTC).date() - dt.date(2026, 4, 2)).days
+    assert rows[acme.id]["recency"] == days
+    assert rows[initech.id]["segment"] == ("at risk" if days - 28 > 200 else "new")
