@@ -108,6 +108,30 @@ def create_tenant(
     return tenant
 
 
+def add_member(tenant: Tenant, *, email: str, password: str, roles, manager=None) -> User:
+    """A user (created with ``password`` if new) with ``roles`` in ``tenant``, reporting to
+    ``manager`` (a member). Checked before any write."""
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as error:
+        raise TenantError(
+            TenantErrorCode.EMAIL_INVALID, f"Invalid e-mail {email!r}.", field="email"
+        ) from error
+    with transaction.atomic():
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            _validate_password(password, User(email=email))
+            user = User.objects.create_user(email=email, password=password)
+        with tenant_context(tenant):
+            Membership.objects.update_or_create(
+                tenant=tenant,
+                user=user,
+                defaults={"roles": list(roles), "manager": manager, "is_active": True},
+            )
+    return user
+
+
 def _validate_password(password: str, user: User) -> None:
     try:
         password_validation.validate_password(password or "", user=user)

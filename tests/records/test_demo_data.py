@@ -53,3 +53,26 @@ def test_bad_input_is_refused(make_tenant):
         run("--tenant", "nowhere")
     with pytest.raises(CommandError):
         run("--tenant", "x", "--scale", "huge")
+
+
+def test_setup_demo_makes_the_demo_company_once(db, settings, tmp_path):
+    from tenants.context import tenant_context
+    from tenants.models import Membership, Tenant
+
+    settings.VAR_DIR = tmp_path
+    out = io.StringIO()
+    call_command("setup_demo", stdout=out)
+    first = out.getvalue()
+    assert "Created the demo tenant with" in first
+    for email in ("admin@", "consultant@", "manager@", "rep@"):
+        assert f"e-mail      {email}demo.example.com" in first
+    tenant = Tenant.objects.get(slug="demo")
+    with tenant_context(tenant):
+        members = {m.user.email: m for m in Membership.objects.select_related("user", "manager")}
+    assert members["rep@demo.example.com"].manager.email == "manager@demo.example.com"
+    assert members["consultant@demo.example.com"].roles == ["consultant"]
+    admin = RecordService(tenant, members["admin@demo.example.com"].user)
+    assert admin.query("account", with_total=True).total > 0
+    again = io.StringIO()
+    call_command("setup_demo", stdout=again)
+    assert "Created" not in again.getvalue()  # reused
