@@ -18,6 +18,8 @@ from records.errors import RecordError
 from tenants.models import Membership
 from ui_builder.display import label_of
 
+MAX_RECORDS = 1000  # "every record of the list" takes at most this many
+
 
 @dataclass
 class Outcome:

@@ -150,6 +150,36 @@ def lookup_matches(service: RecordService, entity_key: str, text: str) -> list[t
     return [(view.id, title_of(entity, view.values, view.id)) for view in page.rows]
 
 
+def list_query(entity, hidden, state: ListState, base_filter, sort) -> dict:
+    """The records service's query arguments for a list: the layout's filter and sort with
+    the user's conditions, sort and search."""
+    searchable = any(f.options.get("searchable") for f in entity.fields.values())
+    return {
+        "filter_tree": state.filter_tree(entity, hidden, base_filter),
+        "order_by": state.order_by(entity, hidden, sort),
+        "search": state.search or None if searchable else None,
+        "with_total": True,
+    }
+
+
+def matching_ids(service: RecordService, entity_key: str, state: ListState, limit: int):
+    """The ids of every record a list shows (all its pages), up to ``limit``."""
+    config, entity = entity_by_key(service, entity_key)
+    roles = service.permissions.principal.roles
+    layout = config.layouts.for_roles(entity.key, "list", roles) if config.layouts else None
+    hidden = service.permissions.hidden_fields(config, entity)
+    spec = layout.spec if layout is not None else {}
+    arguments = list_query(entity, hidden, state, spec.get("filter"), spec.get("sort") or [])
+    ids, after = [], None
+    while len(ids) < limit:
+        page = service.query(entity.key, **arguments, first=min(500, limit - len(ids)), after=after)
+        ids += [view.id for view in page.rows]
+        if not page.has_next:
+            break
+        after = page.end_cursor
+    return ids
+
+
 def list_page(
     service: RecordService,
     entity_key: str,
@@ -174,15 +204,8 @@ def list_page(
         sort, base_filter, size = [], None, PAGE_SIZE
     title_key = title_field_of(entity)
     keys = [k for k in keys if k != title_key]  # the title column shows it, as a link
-    searchable = any(f.options.get("searchable") for f in entity.fields.values())
     page = service.query(
-        entity.key,
-        filter_tree=state.filter_tree(entity, hidden, base_filter),
-        order_by=state.order_by(entity, hidden, sort),
-        first=size,
-        after=after,
-        search=state.search or None if searchable else None,
-        with_total=True,
+        entity.key, **list_query(entity, hidden, state, base_filter, sort), first=size, after=after
     )
     titles = titles_for(service, config, entity, page.rows)
     rows = [

@@ -117,6 +117,9 @@ def bulk_action(request, entity: str):
     back = f"{reverse('records:list', args=[entity])}?{request.POST.get('query', '')}"
     ids = [int(i) for i in request.POST.getlist("record") if i.isdigit()]
     try:
+        if request.POST.get("every"):  # every record of the list, not only those ticked
+            state = ListState.from_query(QueryDict(request.POST.get("query", "")))
+            ids = pages.matching_ids(service_for(request), entity, state, bulk_actions.MAX_RECORDS)
         outcome = bulk_actions.run(
             service_for(request), entity, request.POST.get("action", ""), ids, request.POST
         )

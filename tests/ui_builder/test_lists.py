@@ -168,3 +168,13 @@ def test_saved_views_private_or_shared_with_a_team(desk, add_member, client):
     desk.client.post(f"/app/r/deal/views/{view.pk}/delete/")
     with tenant_context(desk.tenant):
         assert SavedView.objects.count() == 0
+
+
+def test_a_bulk_action_on_every_record_of_the_list(desk):
+    done = desk.client.post(
+        "/app/r/deal/bulk/",
+        {"action": "delete", "every": "1", "query": "f=amount|gt|500"},
+        follow=True,
+    )
+    assert "2 records done." in done.content.decode()
+    assert names(desk.client.get("/app/r/deal/")) == ["Alpha"]  # below 500: untouched
