@@ -26,7 +26,7 @@ from records.sql_fields import SqlField
 MAX_GROUPS = 5
 MAX_METRICS = 10
 BUCKETS = ("day", "week", "month", "quarter", "year")
-FUNCTIONS = ("count", "sum", "avg", "min", "max")
+FUNCTIONS = ("count", "count_distinct", "sum", "avg", "min", "max")
 METRIC_KEYS = {"fn", "field", "as", "filter"}
 UNGROUPABLE = ("multi_choice", "multi_lookup", "long_text", "rich_text", "address")
 ORDERED_TEXT = ("text", "email", "phone", "url", "autonumber")
@@ -144,6 +144,10 @@ def metric_columns(compiler: QueryCompiler, metrics: Any) -> list[Selected]:
 
 def metric(compiler: QueryCompiler, fn: str, key: Any, where: str) -> Selected:
     column, kind = own_field(compiler, key, where, "aggregated")
+    if fn == "count_distinct":  # distinct values: customers among orders, say
+        if kind in UNGROUPABLE:
+            raise QueryError(f"count_distinct cannot count {key} ({kind})", where)
+        return Selected(f"{fn}_{key}", f"count(DISTINCT {column.sql})", integer=True)
     numeric = column.sql_type in ("numeric", "bigint") and kind not in ("lookup", "user", "system")
     if fn in ("sum", "avg") and not numeric:
         raise QueryError(f"{fn} needs a number field; {key} is {kind}", where)

@@ -317,6 +317,8 @@ def run_report(service, spec: dict) -> ReportResult:
         if having is None or evaluate(having, numbers) is True:
             kept.append(row)
     primary = group_names(spec)
+    if not spec.get("sort") and primary:
+        kept.sort(key=option_order(service.configuration(), spec, primary[0]))
     for item in reversed(spec.get("sort", [])):
         reverse = item.get("direction") == "desc"
         kept.sort(key=lambda row, k=item["key"]: sort_key(row, k, primary), reverse=reverse)
@@ -326,6 +328,16 @@ def run_report(service, spec: dict) -> ReportResult:
 
 
 EPOCH = dt.date(1970, 1, 1)
+
+
+def option_order(config, spec: dict, name: str):
+    """Rows by the first group as a choice field lists its options (a funnel's stages in
+    their order), else as they came."""
+    field_ = config.entities[spec["entity"]].fields.get(name)
+    if field_ is None or field_.options["type"] != "choice":
+        return lambda row: 0
+    order = {o["value"]: i for i, o in enumerate(field_.options.get("options", []))}
+    return lambda row: order.get(row["group"][0], len(order))
 
 
 def as_double(value: Any) -> float:

@@ -317,7 +317,7 @@ def test_deleted_records_are_not_counted(shop, deals):
         ({"group_by": {"field": "stage"}}, "group_by: expected a list"),
         (
             {"metrics": [{"fn": "median", "field": "amount"}]},
-            "metrics[0].fn: unknown function 'median' (use count, sum, avg, min, max)",
+            "metrics[0].fn: unknown function 'median' (use count, count_distinct, sum, avg, min, max)",
         ),
         (
             {"metrics": [{"fn": "sum", "field": "nope"}]},
@@ -354,7 +354,7 @@ def test_deleted_records_are_not_counted(shop, deals):
             {"metrics": [{"fn": "count", "as": ""}]},
             "metrics[0].as: the name is a non-empty string other than 'group'",
         ),
-        ({"metrics": ["count"]}, "metrics[0]: expected {fn, field, as}"),
+        ({"metrics": ["count"]}, "metrics[0]: expected {fn, field, as, filter}"),
         ({"metrics": [{"fn": "count"}] * 11}, "metrics: at most 10 metrics"),
         ({"metrics": {"fn": "count"}}, "metrics: a non-empty list of metrics is needed"),
         (
