@@ -317,7 +317,8 @@ def test_deleted_records_are_not_counted(shop, deals):
         ({"group_by": {"field": "stage"}}, "group_by: expected a list"),
         (
             {"metrics": [{"fn": "median", "field": "amount"}]},
-            "metrics[0].fn: unknown function 'median' (use count, count_distinct, sum, avg, min, max)",
+            "metrics[0].fn: unknown function 'median' "
+            "(use count, count_distinct, sum, avg, min, max)",
         ),
         (
             {"metrics": [{"fn": "sum", "field": "nope"}]},

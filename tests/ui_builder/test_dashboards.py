@@ -324,3 +324,26 @@ def test_rfm_bands_from_dates_and_counts(sales):
     days = (dt.datetime.now(dt.UTC).date() - dt.date(2026, 4, 2)).days
     assert rows[acme.id]["recency"] == days
     assert rows[initech.id]["segment"] == ("at risk" if days - 28 > 200 else "new")
+
+
+def test_stages_in_their_order_and_distinct_customers(sales):
+    funnel = {k: v for k, v in PIPELINE.items() if k != "sort"}
+    stages = [row["group"][0] for row in run_report(sales.admin_service, funnel).rows]
+    assert stages == ["new", "proposal", "won", "lost"]  # the options' order, not the alphabet
+    customers = {
+        "key": "customers",
+        "entity": "deal",
+        "filter": {"field": "stage", "op": "eq", "value": "won"},
+        "metrics": [
+            {"key": "buyers", "fn": "count_distinct", "field": "company"},
+            {"key": "orders", "fn": "count"},
+            {"key": "revenue", "fn": "sum", "field": "amount"},
+        ],
+        "computed": [
+            {"key": "aov", "expression": "row.orders > 0.0 ? row.revenue / row.orders : 0.0"}
+        ],
+    }
+    (row,) = run_report(sales.admin_service, customers).rows
+    won = [d for d in sales.deals if d["stage"] == "won"]
+    assert row["buyers"] == len({d["company"] for d in won})
+    assert row["aov"] == pytest.approx(float(total(won)) / len(won))
