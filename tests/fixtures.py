@@ -182,3 +182,19 @@ def signed_in(client, user, tenant):
     session["tenant_id"] = tenant.pk
     session.save()
     return client
+
+
+@pytest.fixture
+def small_crm_pack(monkeypatch, tmp_path):
+    """The small CRM (account, contact, opportunity) the engine tests were written against, as
+    the pack ``crm``: they rename and remove its fields, which the standard pack's layouts and
+    reports all name, and it keeps them independent of the standard pack's growth."""
+    from metadata import packs
+
+    folder = tmp_path / "packs"
+    folder.mkdir()
+    for path in packs.PACKS_DIR.glob("*.json"):
+        (folder / path.name).write_text(path.read_text())
+    small = Path(__file__).parent / "packs" / "crm_small.json"
+    (folder / "crm.json").write_text(small.read_text())
+    monkeypatch.setattr(packs, "PACKS_DIR", folder)

@@ -7,6 +7,9 @@ from api.schema.cache import schemas
 from api.tokens import issue_token
 from records.service import RecordService
 
+# The small CRM these tests rename and remove fields of (tests/fixtures.py).
+pytestmark = pytest.mark.usefixtures("small_crm_pack")
+
 URL = "/graphql/"
 
 

@@ -10,6 +10,9 @@ from metadata.models import ConfigVersion
 from metadata.packs import load_pack
 from tenants.context import tenant_context
 
+# The small CRM these tests rename and remove fields of (tests/fixtures.py).
+pytestmark = pytest.mark.usefixtures("small_crm_pack")
+
 
 def run(capsys, *args) -> str:
     call_command("config", *args)

@@ -14,6 +14,9 @@ from metadata.publish import active_version, get_draft, publish, rollback, save_
 from tenants.context import tenant_context
 from tests.metadata.conftest import field
 
+# The small CRM these tests rename and remove fields of (tests/fixtures.py).
+pytestmark = pytest.mark.usefixtures("small_crm_pack")
+
 
 @pytest.fixture
 def tenant(make_tenant):
