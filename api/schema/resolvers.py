@@ -399,7 +399,8 @@ def reverse(child_key: str, via: str):
 
 def id_page(rows, args) -> dict:
     """Records in id order as a connection of ``first`` after the id ``after``."""
-    first = args.get("first", 20)
+    first = args.get("first")
+    first = 20 if first is None else first  # an explicit null is the default, not an error
     if not 1 <= first <= 500:
         raise GraphQLError("first must be between 1 and 500", extensions={"code": "invalid_query"})
     try:
@@ -484,7 +485,7 @@ def notifications(root, info, **args):
             context.tenant,
             context.user,
             unread_only=bool(args.get("unreadOnly")),
-            limit=args.get("first", 50),
+            limit=50 if args.get("first") is None else args["first"],
         )
     except RecordError as error:
         raise graphql_error(error) from error
