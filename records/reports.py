@@ -264,8 +264,8 @@ def sample_row(names) -> dict:
     return dict.fromkeys(names, 2.0)
 
 
-def evaluate(program, row: dict) -> Any:
-    return program.execute({"row": row, "today": today_days()})
+def evaluate(program, row: dict, today: float | None = None) -> Any:
+    return program.execute({"row": row, "today": today_days() if today is None else today})
 
 
 # -- running ------------------------------------------------------------------------------
@@ -300,6 +300,7 @@ def run_report(service, spec: dict) -> ReportResult:
     programs = [(c["key"], compile_expression(c["expression"])) for c in spec.get("computed", [])]
     having = compile_expression(spec["having"]) if spec.get("having") else None
     keys = [m["key"] for d in sets for m in d["metrics"]]
+    today = today_days()
     kept = []
     for row in rows:
         for key in keys:
@@ -307,14 +308,14 @@ def run_report(service, spec: dict) -> ReportResult:
         numbers = {key: as_double(row.get(key)) for key in keys}
         for key, program in programs:
             try:
-                value = evaluate(program, numbers)
+                value = evaluate(program, numbers, today)
             except Exception:  # noqa: BLE001  (an integer division by zero, say)
                 value = None
             if isinstance(value, float) and not math.isfinite(value):
                 value = None
             row[key] = value
             numbers[key] = value if isinstance(value, str) else as_double(value)
-        if having is None or evaluate(having, numbers) is True:
+        if having is None or evaluate(having, numbers, today) is True:
             kept.append(row)
     primary = group_names(spec)
     if not spec.get("sort") and primary:

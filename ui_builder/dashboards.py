@@ -16,7 +16,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from records.errors import RecordError, RecordErrorCode
-from records.reports import ReportResult, run_report
+from records.reports import ReportResult, datasets, run_report
 from tenants.models import User
 from ui_builder.display import label_of, shown
 
@@ -121,7 +121,7 @@ def tabled(service, config, result: ReportResult) -> Table:
 
 def metric_labels(spec: dict) -> dict[str, str]:
     found = {}
-    for dataset in [spec, *spec.get("join", [])]:
+    for dataset in datasets(spec):
         for metric in dataset["metrics"]:
             found[metric["key"]] = label_of(metric.get("label"), metric["key"])
     for computed in spec.get("computed", []):
@@ -131,7 +131,7 @@ def metric_labels(spec: dict) -> dict[str, str]:
 
 def metric_formats(config, spec: dict) -> dict[str, str]:
     found = {}
-    for dataset in [spec, *spec.get("join", [])]:
+    for dataset in datasets(spec):
         entity = config.entities[dataset["entity"]]
         for metric in dataset["metrics"]:
             kind = metric.get("format")

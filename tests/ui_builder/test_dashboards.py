@@ -238,6 +238,7 @@ def test_the_dashboard_draws_each_report_and_exports(sales, client):
     assert rep.get("/app/r/dashboards/sales/").status_code == 404
     assert rep.get("/app/r/reports/pipeline/").status_code == 200
     assert rep.get("/app/r/reports/nothing/").status_code == 404
+    assert rep.get("/app/r/reports/nothing/export.csv").status_code == 404
 
 
 def test_the_dashboard_in_chinese(sales):

@@ -78,7 +78,10 @@ def test_a_stale_etag_is_refused(studio):
     stale = save_item(studio, url, {**item, "help": {"en": "third"}}, etag=etag)
     assert stale.status_code == 200
     assert b"changed since you read it" in stale.content
-    assert get_draft(studio.tenant).document != {}
+    help_ = draft_entity(studio, "deal")["fields"]
+    amount = next(f for f in help_ if f["key"] == "amount")
+    assert amount["help"] == {"en": "second"}  # the stale save changed nothing
+    assert get_draft(studio.tenant).etag != etag
 
 
 def draft_entity(studio, key):
@@ -406,3 +409,13 @@ def test_a_published_key_changed_in_the_editor_is_a_rename(studio):
     save_item(studio, "/studio/config/entities/deal/fields/draft_only/", {**item, "key": "later"})
     later = next(f for f in draft_entity(studio, "deal")["fields"] if f["key"] == "later")
     assert "renamed_from" not in later
+
+
+def test_an_editor_post_that_is_not_json_changes_nothing(studio):
+    etag = get_draft(studio.tenant).etag
+    url = "/studio/config/entities/deal/fields/amount/"
+    refused = studio.client.post(url, {"item": "{not json", "etag": etag})
+    assert refused.status_code == 422
+    assert refused.context["problems"] == [("", "The editor sent no item.")]
+    assert get_draft(studio.tenant).etag == etag
+    assert studio.client.get("/studio/config/fields/").status_code == 404  # only under an entity

@@ -85,7 +85,6 @@ class Outcome:
     document: dict | None = None
     item: dict | None = None
     problems: list[tuple[tuple, str]] = field(default_factory=list)
-    elsewhere: list[tuple[str, str]] = field(default_factory=list)
 
 
 def edited(
@@ -114,8 +113,8 @@ def edited(
     found = problems_of(changed, (*path, position))
     mine = problems.items + found.mine
     if mine:
-        return Outcome(item=item, problems=mine, elsewhere=found.others)
-    return Outcome(document=changed, item=item, elsewhere=found.others)
+        return Outcome(item=item, problems=mine)
+    return Outcome(document=changed, item=item)
 
 
 def editor_data(item: dict, schema: dict) -> Any:

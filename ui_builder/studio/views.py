@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from metadata.errors import ConfigError
 from ui_builder.display import label_of
-from ui_builder.studio import drafts, items
+from ui_builder.studio import choices, drafts, items
 from ui_builder.studio.drafts import COLLECTIONS, Collection
 
 
@@ -91,10 +91,7 @@ class StarterForm(forms.Form):
         if "entity" in collection.starter:
             self.fields["entity"] = forms.ChoiceField(
                 label=gettext_lazy("Entity"),
-                choices=[
-                    (e["key"], f"{label_of(e.get('label'), e['key'])} ({e['key']})")
-                    for e in document.get("entities", [])
-                ],
+                choices=[(c["value"], c["title"]) for c in choices.entity_choices(document)],
             )
         if "type" in collection.starter:
             self.fields["type"] = forms.ChoiceField(
@@ -196,7 +193,6 @@ def item_editor(request, name: str, key: str | None = None, parent: str | None =
         item = dict(starter.cleaned_data)
     schema = items.item_schema(collection, work.document, item, parent)
     problems: list = []
-    elsewhere: list = []
     shown = item
     if request.method == "POST":
         etag = request.POST.get("etag") or None
@@ -218,7 +214,7 @@ def item_editor(request, name: str, key: str | None = None, parent: str | None =
             if published and key in drafts.published_keys(tenant, collection, parent)
             else None,
         )
-        problems, elsewhere = outcome.problems, outcome.elsewhere
+        problems = outcome.problems
         if outcome.document is not None and _saved(request, tenant, outcome.document, etag):
             messages.success(request, _("Saved to the draft."))
             return redirect(item_url(collection, outcome.item["key"], parent))
@@ -238,7 +234,6 @@ def item_editor(request, name: str, key: str | None = None, parent: str | None =
         "form": form,
         "work": work,
         "problems": [(".".join(map(str, p)), m) for p, m in problems],
-        "elsewhere": elsewhere,
         "back": list_url(collection, parent),
     }
     if collection.name == "entities":
