@@ -134,6 +134,17 @@ def bulk_action(request, entity: str):
             ngettext("%(n)d record done.", "%(n)d records done.", len(outcome.done))
             % {"n": len(outcome.done)},
         )
+    skipped: dict[str, int] = {}  # reason -> how many
+    for _record_id, reason in outcome.skipped:
+        skipped[reason] = skipped.get(reason, 0) + 1
+    for reason, count in skipped.items():
+        messages.warning(
+            request,
+            ngettext(
+                "%(n)d record skipped: %(reason)s.", "%(n)d records skipped: %(reason)s.", count
+            )
+            % {"n": count, "reason": reason},
+        )
     for record_id, message in outcome.refused:
         messages.error(
             request, _("Record %(id)d: %(message)s") % {"id": record_id, "message": message}
