@@ -238,6 +238,23 @@ CELERY_BEAT_SCHEDULE = {
 WORKFLOW_SCHEDULE_LOOKBACK_H = int(os.environ.get("WORKFLOW_SCHEDULE_LOOKBACK_H", "24"))
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
+# E-mail (workflow notifications): SMTP when EMAIL_HOST names a server; otherwise each message
+# is written as a file under EMAIL_FILE_PATH, so a machine without a mail server still delivers
+# its workflows instead of retrying them into the dead-letter list.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.filebased.EmailBackend"
+)
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "crm@localhost")
+
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)

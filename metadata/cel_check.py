@@ -23,6 +23,7 @@ UTC = dt.UTC
 STRING_LITERAL = re.compile(r"""("([^"\\]|\\.)*"|'([^'\\]|\\.)*')""")
 RECORD_REFERENCE = re.compile(r"\brecord\.([A-Za-z_][A-Za-z0-9_]*)")
 RECORD_INDEX = re.compile(r"""\brecord\[\s*(?:"([^"]*)"|'([^']*)')\s*\]""")
+CREATED_REFERENCE = re.compile(r"\bcreated\.([A-Za-z_][A-Za-z0-9_]*)")
 # Fields every record has, whatever the configuration.
 SYSTEM_FIELD_SAMPLES: dict[str, Callable[[int], Any]] = {
     "id": lambda v: [1, 2][v],
@@ -115,22 +116,33 @@ def check_expression(
     *,
     field_samples: dict[str, Callable[[int], Any]],
     expect: str | None,
+    created: tuple[str, ...] | None = None,
 ) -> cel.Program:
     """Compile ``source`` and check it against the fields; ExpressionError says what is wrong.
 
     ``field_samples`` maps each field key of the record to a function giving a sample CEL value
-    for variant 0 or 1.
+    for variant 0 or 1. ``created`` names the records earlier actions of a workflow made
+    (``created.account`` is the id of the one named ``account``); None where there are none.
     """
     program = compile_expression(source)
     samples = {**SYSTEM_FIELD_SAMPLES, **field_samples}
     unknown = sorted(referenced_fields(source) - set(samples))
     if unknown:
         raise ExpressionError(f"unknown field {unknown[0]!r} in record.{unknown[0]}")
+    uses_created = "created" in program.variables()
+    if uses_created:
+        if created is None:
+            raise ExpressionError("created.<name> is only known to the actions of a workflow")
+        named = set(CREATED_REFERENCE.findall(STRING_LITERAL.sub('""', source)))
+        for name in sorted(named - set(created)):
+            raise ExpressionError(f"no earlier action of this list is named {name!r} (as)")
     for variant in (0, 1):
         context = {
             "record": {key: sample(variant) for key, sample in samples.items()},
             "now": dt.datetime(2026, 6, 15, 12, 0, tzinfo=UTC),
         }
+        if uses_created:
+            context["created"] = {name: [1, 2][variant] for name in created}
         try:
             result = program.execute(context)
         except ZeroDivisionError:

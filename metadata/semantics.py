@@ -69,6 +69,9 @@ class CheckContext:
             self.entities.setdefault(entity["key"], entity)
         self.entity_keys = set(self.entities)
         self.entity: dict = {}
+        # While a workflow's actions are checked: the names (``as``) of the records the
+        # actions before the one checked make; None elsewhere.
+        self.named_before: tuple[str, ...] | None = None
 
     def field_samples(self, entity: dict) -> dict:
         samples = {}
@@ -80,9 +83,19 @@ class CheckContext:
                 )
         return samples
 
-    def check_cel(self, source: str, *, expect: str | None, entity: dict | None = None):
+    def check_cel(
+        self,
+        source: str,
+        *,
+        expect: str | None,
+        entity: dict | None = None,
+        created: tuple[str, ...] | None = None,
+    ):
         return check_expression(
-            source, field_samples=self.field_samples(entity or self.entity), expect=expect
+            source,
+            field_samples=self.field_samples(entity or self.entity),
+            expect=expect,
+            created=created,
         )
 
 

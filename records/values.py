@@ -99,14 +99,14 @@ def _reads(source: str) -> tuple[frozenset[str] | None, bool]:
     return frozenset(referenced_fields(source)), uses_now
 
 
-def evaluate(program: cel.Program, record: dict) -> Any:
-    """Run a program over a record. Only the fields it reads are handed to CEL: converting a
-    whole record costs five times the evaluation itself (bulk writes run several programs per
-    record)."""
+def evaluate(program: cel.Program, record: dict, variables: dict | None = None) -> Any:
+    """Run a program over a record (and ``variables``: a workflow's ``created``). Only the
+    fields it reads are handed to CEL: converting a whole record costs five times the
+    evaluation itself (bulk writes run several programs per record)."""
     keys, uses_now = _reads(program.source)
     if keys is not None:
         record = {key: record[key] for key in keys if key in record}
-    context = {"record": record}
+    context = {"record": record, **(variables or {})}
     if uses_now:
         context["now"] = dt.datetime.now(UTC)
     return program.execute(context)

@@ -68,8 +68,22 @@ def check_trigger(trigger: dict, path: str, fields: dict) -> Iterator[Problem]:
 
 
 def check_actions(ctx, specs: list, path: str, entity: dict) -> Iterator[Problem]:
-    for index, spec in enumerate(specs or []):
-        yield from actions.get(spec["type"]).check(spec, f"{path}[{index}]", ctx, entity)
+    """Each action of a list; the records earlier actions name (``as``) are known to the
+    expressions of the later ones as ``created.<name>``."""
+    named: list[str] = []
+    try:
+        for index, spec in enumerate(specs or []):
+            ctx.named_before = tuple(named)
+            yield from actions.get(spec["type"]).check(spec, f"{path}[{index}]", ctx, entity)
+            name = spec.get("as")
+            if name in named:
+                yield Problem(
+                    f"{path}[{index}].as", "duplicate_key", f"an earlier action is named {name!r}"
+                )
+            elif name:
+                named.append(name)
+    finally:
+        ctx.named_before = None
 
 
 def check_state_machine(ctx, workflow, path, entity, fields, roles) -> Iterator[Problem]:

@@ -102,9 +102,13 @@ def deliver(tenant_id: int, event_id: int) -> str:
         return finish(
             tenant, event, dead=f"stopped: {MAX_DEPTH} workflows led to this one (a loop?)"
         )
+    named: dict[str, dict[str, int]] = {}  # workflow -> the records its actions named (as)
     try:
         for action in planned(config, event):
-            apply_once(tenant, config, event, action)
+            created = named.setdefault(action.workflow, {})
+            result = apply_once(tenant, config, event, action, created)
+            if action.spec.get("as"):  # null when it made none (an update given no record)
+                created[action.spec["as"]] = result.get("created") or result.get("updated")
     except ActionError as error:
         if error.retry and event.attempts < settings.WORKFLOW_MAX_ATTEMPTS:
             countdown = backoff(event.attempts)
@@ -114,8 +118,12 @@ def deliver(tenant_id: int, event_id: int) -> str:
     return finish(tenant, event)
 
 
-def apply_once(tenant, config, event: OutboxEvent, action: PlannedAction) -> bool:
-    """Run one action unless it already ran for this event; True when it ran now."""
+def apply_once(
+    tenant, config, event: OutboxEvent, action: PlannedAction, created: dict | None = None
+) -> dict:
+    """Run one action unless it already ran for this event; what it did either way (its run
+    record's result: a redelivered event's later actions still read the records it named).
+    ``created`` holds the records earlier actions of the workflow named."""
     entity = config.entities[event.entity]
     with tenant_context(tenant), connection.cursor() as cursor:
         cursor.execute(
@@ -126,7 +134,13 @@ def apply_once(tenant, config, event: OutboxEvent, action: PlannedAction) -> boo
         )
         inserted = cursor.fetchone()
         if inserted is None:
-            return False
+            cursor.execute(
+                "SELECT result FROM workflows_actionrun WHERE tenant_id = %s AND event_id = %s "
+                "AND workflow = %s AND action_index = %s",
+                [tenant.pk, event.pk, action.workflow, action.index],
+            )
+            row = cursor.fetchone()
+            return _loaded(row[0]) if row else {}
         context = ActionContext(
             tenant=tenant,
             config=config,
@@ -139,6 +153,7 @@ def apply_once(tenant, config, event: OutboxEvent, action: PlannedAction) -> boo
             workflow=action.workflow,
             idempotency_key=f"{event.pk}:{action.workflow}:{action.index}",
             depth=event.depth,
+            results=dict(created or {}),
         )
         token = current_depth.set(event.depth + 1)
         try:
@@ -155,7 +170,14 @@ def apply_once(tenant, config, event: OutboxEvent, action: PlannedAction) -> boo
         workflow=action.workflow,
         action=action.spec["type"],
     )
-    return True
+    return result if isinstance(result, dict) else {}
+
+
+def _loaded(value) -> dict:
+    import json
+
+    loaded = json.loads(value) if isinstance(value, str) else value
+    return loaded if isinstance(loaded, dict) else {}
 
 
 def _json(value) -> str:

@@ -197,3 +197,66 @@ def test_approval_mistakes_are_named(flows):
         "workflows[0].steps[3].on_reject: 'later' is not end, previous or an earlier step",
         "workflows[0].actions.approved[0].values.nope: 'nope' is not a field of deal",
     ]
+
+
+def test_named_records_are_checked(flows):
+    """``created.<name>`` only after an action of the same list with that name; a name once;
+    ``as`` only where an action makes a record; an update's record expression gives an id."""
+    found = problems(
+        flows,
+        [
+            automation(
+                "names",
+                [
+                    {
+                        "type": "create_record",
+                        "entity": "company",
+                        "values": {"name": "X"},
+                        "expressions": {"credit_limit": "created.later == 1 ? 1.0 : 2.0"},
+                    },
+                    {
+                        "type": "create_record",
+                        "entity": "company",
+                        "as": "later",
+                        "values": {"name": "Y"},
+                    },
+                    {
+                        "type": "create_record",
+                        "entity": "company",
+                        "as": "later",
+                        "values": {"name": "Z"},
+                    },
+                    {
+                        "type": "update_record",
+                        "entity": "company",
+                        "record": "record.name",
+                        "values": {"active": False},
+                    },
+                    {"type": "update_record", "entity": "company", "record": "created.later"},
+                ],
+            ),
+        ],
+    )
+    assert found == [
+        "workflows[0].actions[0].expressions.credit_limit: no earlier action of this list is "
+        "named 'later' (as)",
+        "workflows[0].actions[2].as: an earlier action is named 'later'",
+        "workflows[0].actions[3].record: must give an int, but gives a string",
+        "workflows[0].actions[4]: give values or expressions",
+    ]
+    as_elsewhere = automation("x", [{"type": "set_fields", "as": "x", "values": {"name": "Y"}}])
+    assert (
+        "workflows[0].actions[0]: Unevaluated properties are not allowed ('as' was unexpected)"
+        in problems(flows, [as_elsewhere])
+    )
+
+
+def test_named_records_are_unknown_outside_actions(flows):
+    document_rule = automation(
+        "conditioned",
+        [{"type": "set_fields", "values": {"probability": 1}}],
+        condition="created.x == 1",
+    )
+    assert problems(flows, [document_rule]) == [
+        "workflows[0].condition: created.<name> is only known to the actions of a workflow"
+    ]

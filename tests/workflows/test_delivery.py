@@ -375,3 +375,134 @@ def test_marking_notifications_refuses_bad_ids_and_others_notifications(flows, a
     with tenant_context(flows.tenant):
         theirs.refresh_from_db()
     assert theirs.read_at is None
+
+
+def test_later_actions_read_the_records_earlier_ones_named(flows):
+    """A spin-off: a new company, a deal of it (``created.spinoff``), then both updated, and the
+    triggering deal's own company updated through its lookup."""
+    service = flows.publish(
+        [
+            automation(
+                "spin_off",
+                [
+                    {
+                        "type": "create_record",
+                        "entity": "company",
+                        "as": "spinoff",
+                        "expressions": {"name": "record.name + ' Spin-off'"},
+                    },
+                    {
+                        "type": "create_record",
+                        "entity": "deal",
+                        "as": "first_deal",
+                        "values": {"name": "First order"},
+                        "expressions": {"company": "created.spinoff", "amount": "record.amount"},
+                    },
+                    {
+                        "type": "update_record",
+                        "entity": "company",
+                        "record": "created.spinoff",
+                        "values": {"credit_limit": 500},
+                    },
+                    {
+                        "type": "update_record",
+                        "entity": "company",
+                        "record": "record.company",
+                        "expressions": {"notes": "'spun off ' + record.name"},
+                    },
+                    {
+                        "type": "update_record",
+                        "entity": "deal",
+                        "record": "created.first_deal",
+                        "values": {"probability": 40},
+                    },
+                ],
+                condition="record.amount > 1000.0 && record.name != 'First order'",
+            )
+        ]
+    )
+    parent = service.create("company", {"name": "Acme"})
+    service.create("deal", {"name": "Beta", "company": parent.id, "amount": 5000})
+    deliver_all(flows)
+    with tenant_context(flows.tenant):
+        companies = {r.data["name"]: r for r in Record.objects.filter(entity="company")}
+        spinoff = companies["Beta Spin-off"]
+        assert spinoff.data["credit_limit"] == "500.00"
+        assert companies["Acme"].data["notes"] == "spun off Beta"
+        first = Record.objects.get(entity="deal", data__name="First order")
+        assert first.data["company"] == spinoff.pk
+        assert first.data["amount"] == "5000.00"
+        assert first.data["probability"] == "40.00"
+        runs = {
+            run.action_index: run.result
+            for run in ActionRun.objects.filter(workflow="spin_off").order_by("action_index")
+        }
+    assert runs[0]["created"] == spinoff.pk
+    assert runs[2] == {"updated": spinoff.pk, "entity": "company", "version": 2}
+
+
+def test_a_redelivered_event_reads_the_names_from_the_runs_that_stood(flows):
+    """The worker died after the company was created and before the deal: delivered again,
+    the company is not made twice and the deal points at the one that stood."""
+    service = flows.publish(
+        [
+            automation(
+                "spin_off",
+                [
+                    {
+                        "type": "create_record",
+                        "entity": "company",
+                        "as": "spinoff",
+                        "expressions": {"name": "record.name + ' Spin-off'"},
+                    },
+                    {
+                        "type": "create_record",
+                        "entity": "deal",
+                        "values": {"name": "First order"},
+                        "expressions": {"company": "created.spinoff"},
+                    },
+                ],
+                condition="record.name != 'First order'",
+            )
+        ]
+    )
+    parent = service.create("company", {"name": "Acme"})
+    service.create("deal", {"name": "Beta", "company": parent.id})
+    (event,) = events(flows)
+    deliver(flows.tenant.pk, event.pk)
+    with tenant_context(flows.tenant):
+        first = Record.objects.get(entity="deal", data__name="First order")
+        first.delete()  # as if its transaction had never committed
+        ActionRun.objects.filter(event=event, action_index=1).delete()
+        OutboxEvent.objects.filter(pk=event.pk).update(status="pending")
+    assert deliver(flows.tenant.pk, event.pk) == "done"
+    with tenant_context(flows.tenant):
+        spinoffs = list(Record.objects.filter(entity="company", data__name="Beta Spin-off"))
+        assert len(spinoffs) == 1
+        first = Record.objects.get(entity="deal", data__name="First order")
+        assert first.data["company"] == spinoffs[0].pk
+
+
+def test_an_update_given_no_record_does_nothing(flows):
+    service = flows.publish(
+        [
+            automation(
+                "touch_related",
+                [
+                    {
+                        "type": "update_record",
+                        "entity": "deal",
+                        "record": "record.probability != null ? record.id : null",
+                        "values": {"name": "touched"},
+                    }
+                ],
+            )
+        ]
+    )
+    company = service.create("company", {"name": "Acme"})
+    deal = service.create("deal", {"name": "Beta", "company": company.id})
+    assert deliver_all(flows) == ["done"]
+    with tenant_context(flows.tenant):
+        assert Record.objects.get(pk=deal.id).data["name"] == "Beta"
+        (run,) = ActionRun.objects.filter(workflow="touch_related")
+        assert run.result == {"skipped": "the record expression gave null"}

@@ -17,8 +17,19 @@ VALUES = {
     "expressions": {
         "type": "object",
         "additionalProperties": {"type": "string", "minLength": 1},
-        "description": "field -> CEL over the triggering record (record.amount * 0.1)",
+        "description": (
+            "field -> CEL over the triggering record (record.amount * 0.1) and the records "
+            "earlier actions named (created.account)"
+        ),
     },
+}
+
+
+NAMED = {
+    "as": {
+        "$ref": "#/$defs/key",
+        "description": "names the record: later actions of the list read its id as created.<name>",
+    }
 }
 
 
@@ -48,13 +59,19 @@ def check_values(spec: dict, path: str, ctx, target: dict, source: dict) -> Iter
                     yield Problem(where, "invalid_value", str(error))
             else:
                 try:
-                    ctx.check_cel(value, expect=field_type.cel_result_type(field), entity=source)
+                    ctx.check_cel(
+                        value,
+                        expect=field_type.cel_result_type(field),
+                        entity=source,
+                        created=ctx.named_before,
+                    )
                 except ExpressionError as error:
                     yield Problem(where, "invalid_expression", str(error))
 
 
 def computed_values(spec: dict, context: ActionContext, target) -> dict:
-    """``values`` and the ``expressions`` evaluated over the event's record."""
+    """``values`` and the ``expressions`` evaluated over the event's record and the records
+    earlier actions of the list named (``created``)."""
     from records.values import cel_record, evaluate, from_cel
     from workflows.definitions import program
 
@@ -65,7 +82,8 @@ def computed_values(spec: dict, context: ActionContext, target) -> dict:
         for key, source in expressions.items():
             field = target.fields[key]
             try:
-                stored = from_cel(field, evaluate(program(source), record))
+                result = evaluate(program(source), record, {"created": context.results})
+                stored = from_cel(field, result)
                 values[key] = (
                     None if stored is None else field.type.from_storage(stored, field.options)
                 )
@@ -131,6 +149,7 @@ class CreateRecord(Action):
             "description": "a lookup of the new record that is to point at this one",
         },
         **VALUES,
+        **NAMED,
     }
     required_params = ("entity",)
 
@@ -168,6 +187,62 @@ class CreateRecord(Action):
 
     def describe(self, spec, context):
         return f"create a {spec['entity']}"
+
+
+@register
+class UpdateRecord(Action):
+    key = "update_record"
+    description = (
+        "Update another record: the one a lookup of this record points at (record.opportunity) "
+        "or one an earlier action created (created.account); nothing when it gives null."
+    )
+    params_schema = {
+        "entity": {"$ref": "#/$defs/key"},
+        "record": {
+            "type": "string",
+            "minLength": 1,
+            "description": "CEL giving the id of the record to update",
+        },
+        **VALUES,
+        **NAMED,
+    }
+    required_params = ("entity", "record")
+
+    def check(self, spec, path, ctx, entity):
+        target = ctx.entities.get(spec["entity"])
+        if target is None:
+            yield Problem(
+                f"{path}.entity", "unknown_entity", f"the entity {spec['entity']!r} does not exist"
+            )
+            return
+        if not spec.get("values") and not spec.get("expressions"):
+            yield Problem(path, "nothing_to_set", "give values or expressions")
+        try:
+            ctx.check_cel(spec["record"], expect="int", entity=entity, created=ctx.named_before)
+        except ExpressionError as error:
+            yield Problem(f"{path}.record", "invalid_expression", str(error))
+        yield from check_values(spec, path, ctx, target, entity)
+
+    def run(self, spec, context):
+        from records.values import cel_record, evaluate
+        from workflows.definitions import program
+
+        record = cel_record(context.entity, context.record, context.system)
+        try:
+            record_id = evaluate(program(spec["record"]), record, {"created": context.results})
+        except Exception as error:  # noqa: BLE001  (CEL errors: a missing value)
+            raise ActionError(f"record: {error}") from error
+        if record_id is None:
+            return {"skipped": "the record expression gave null"}
+        values = computed_values(spec, context, context.config.entities[spec["entity"]])
+        try:
+            view = service(context).update(spec["entity"], record_id, values)
+        except RecordError as error:
+            raise refused(error) from error
+        return {"updated": view.id, "entity": spec["entity"], "version": view.version}
+
+    def describe(self, spec, context):
+        return f"update a {spec['entity']}"
 
 
 @register
