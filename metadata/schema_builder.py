@@ -14,6 +14,8 @@ from metadata.fieldtypes import field_types
 from metadata.registry import type_branches
 from records.reports import report_schema
 from ui_builder.schema import dashboard_schema, layout_schema
+from workflows.actions import actions
+from workflows.approvers import approver_kinds
 from workflows.schema import action_schema, approver_schema, workflow_schema
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "config.schema.json"
@@ -61,6 +63,12 @@ def field_schema() -> dict:
         "allOf": branches,
         "unevaluatedProperties": False,
     }
+
+
+def schema_sources() -> tuple:
+    """What :func:`build_schema` reads that can change at run time: the registered types (the
+    instances themselves, so a type registered anew is seen even under an old key)."""
+    return tuple(tuple(registry.items()) for registry in (field_types, actions, approver_kinds))
 
 
 def build_schema() -> dict:

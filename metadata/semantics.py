@@ -8,15 +8,12 @@ at the first list that is not empty.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import cache
 from typing import Any
-
-import jsonschema
 
 from metadata.cel_check import SYSTEM_FIELDS, ExpressionError, article, check_expression
 from metadata.fieldtypes import Problem, field_types
 from metadata.fieldtypes.base import FieldValueError
-from metadata.schema_builder import build_schema
+from metadata.schema_validator import config_errors
 from records.reports import check_reports
 from ui_builder.checks import check_dashboards, check_layouts
 from workflows.checks import check_workflows
@@ -31,13 +28,8 @@ def format_path(parts) -> str:
     return text
 
 
-@cache
-def _validator() -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(build_schema())
-
-
 def schema_problems(document: Any) -> list[Problem]:
-    errors = sorted(_validator().iter_errors(document), key=lambda e: list(map(str, e.path)))
+    errors = sorted(config_errors(document), key=lambda e: list(map(str, e.path)))
     problems = [
         Problem(format_path(error.absolute_path), error.validator, error.message)
         for error in errors
