@@ -121,39 +121,40 @@ def metric_columns(compiler: QueryCompiler, metrics: Any) -> list[Selected]:
         fn = item["fn"]
         if fn not in FUNCTIONS:
             raise QueryError(f"unknown function {fn!r} (use {', '.join(FUNCTIONS)})", f"{where}.fn")
+        only, params = "", ()
+        if item.get("filter") is not None:
+            # only the records matching the metric's own filter (a conditional aggregate)
+            condition, condition_params = compiler.compile_filter(item["filter"], f"{where}.filter")
+            only, params = f" FILTER (WHERE {condition})", tuple(condition_params)
         if fn == "count":
             if "field" in item:
                 raise QueryError("count counts records and takes no field", f"{where}.field")
-            selected = Selected("count", "count(*)")
+            selected = Selected("count", f"count(*){only}")
         else:
-            selected = metric(compiler, fn, item.get("field"), f"{where}.field")
+            selected = metric(compiler, fn, item.get("field"), f"{where}.field", only)
         name = item.get("as", selected.name)
         if not isinstance(name, str) or not name or name == "group":
             raise QueryError("the name is a non-empty string other than 'group'", f"{where}.as")
         if name in [value.name for value in values]:
             raise QueryError(f"the name {name!r} is used twice", f"{where}.as")
-        sql, params = selected.sql, ()
-        if item.get("filter") is not None:
-            # only the records matching the metric's own filter (a conditional aggregate)
-            condition, condition_params = compiler.compile_filter(item["filter"], f"{where}.filter")
-            sql = f"{sql} FILTER (WHERE {condition})"
-            params = tuple(condition_params)
-        values.append(Selected(name, sql, selected.integer, params))
+        values.append(Selected(name, selected.sql, selected.integer, params))
     return values
 
 
-def metric(compiler: QueryCompiler, fn: str, key: Any, where: str) -> Selected:
+def metric(compiler: QueryCompiler, fn: str, key: Any, where: str, only: str = "") -> Selected:
+    """An aggregate of a field; ``only`` is its FILTER clause (inside avg's rounding)."""
     column, kind = own_field(compiler, key, where, "aggregated")
     if fn == "count_distinct":  # distinct values: customers among orders, say
         if kind in UNGROUPABLE:
             raise QueryError(f"count_distinct cannot count {key} ({kind})", where)
-        return Selected(f"{fn}_{key}", f"count(DISTINCT {column.sql})", integer=True)
+        return Selected(f"{fn}_{key}", f"count(DISTINCT {column.sql}){only}", integer=True)
     numeric = column.sql_type in ("numeric", "bigint") and kind not in ("lookup", "user", "system")
     if fn in ("sum", "avg") and not numeric:
         raise QueryError(f"{fn} needs a number field; {key} is {kind}", where)
     if not (numeric or kind in DAY_SQL or kind in ORDERED_TEXT):
         raise QueryError(f"{fn} needs a number, date or text field; {key} is {kind}", where)
-    sql = f"round(avg({column.sql}), 6)" if fn == "avg" else f"{fn}({column.sql})"
+    aggregate = f"{fn}({column.sql}){only}"
+    sql = f"round({aggregate}, 6)" if fn == "avg" else aggregate
     return Selected(f"{fn}_{key}", sql, integer=fn == "sum" and column.sql_type == "bigint")
 
 
@@ -166,7 +167,9 @@ def own_field(compiler: QueryCompiler, key: Any, where: str, use: str) -> tuple[
     if compiled is None:
         return column, "timestamp" if column.sql_type == "timestamptz" else "system"
     kind = compiled.options["type"]
-    return column, compiled.options["result_type"] if kind == "formula" else kind
+    if kind in ("formula", "rollup"):  # a rollup has a result type when it is a date
+        kind = compiled.options.get("result_type", kind)
+    return column, kind
 
 
 def plain(value: Any, integer: bool) -> Any:

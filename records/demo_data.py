@@ -4,7 +4,7 @@ machines and workflows apply as for real data).
 
 Consistency comes from the configuration itself: entities are filled in the order of their
 lookups (an opportunity's account exists before it), line items come in a few per parent,
-an ``end`` date follows its ``start``, dates spread over the last two years (orders over two
+an ``end`` date follows its ``start`` (a ``close`` date its ``open``), dates spread over the last two years (orders over two
 years make recency and frequency mean something), choice fields governed by a state machine
 start in its initial state and then walk its transitions (the records get a history), and the
 records are shared out among the tenant's members. Half the texts are Chinese, half English.
@@ -154,7 +154,7 @@ class DemoData:
                 return {"amount": str(amount), "currency": currency}
             return str(amount)
         if kind in ("date", "datetime"):
-            start_key = key.replace("end", "start").replace("due", "start")
+            start_key = key.replace("end", "start").replace("due", "start").replace("close", "open")
             if key != start_key and values.get(start_key):
                 begin = dt.datetime.fromisoformat(str(values[start_key]).replace("Z", "+00:00"))
                 if begin.tzinfo is None:

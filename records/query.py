@@ -25,7 +25,7 @@ from django.db import connection
 
 from metadata.compiled import CompiledConfig, CompiledEntity
 from metadata.fieldtypes import FieldValueError
-from metadata.fieldtypes.base import RELATIVE_DATES
+from metadata.fieldtypes.base import DAY_COUNTS, RELATIVE_DATES
 from records.errors import RecordError, RecordErrorCode
 from records.relative_dates import date_range
 from records.sql_fields import SYSTEM_COLUMNS, SqlField, sql_field
@@ -131,7 +131,7 @@ class QueryCompiler:
             return raw
         field_type = compiled.type
         options = compiled.options
-        if options["type"] == "formula":
+        if options["type"] == "formula" or options.get("result_type") in ("date", "datetime"):
             from metadata.fieldtypes import field_types
 
             field_type, options = field_types.get(options["result_type"]), {}
@@ -263,7 +263,7 @@ class QueryCompiler:
             return (f"{expr} = %s" if raw else f"{expr} IS DISTINCT FROM %s"), [current_user_id()]
         if op in RELATIVE_DATES:
             n = None
-            if op in ("last_n_days", "next_n_days"):
+            if op in DAY_COUNTS:
                 if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= 3660:
                     raise QueryError(f"{op} takes a number of days (1 to 3660)", value_where)
                 n = raw

@@ -26,5 +26,7 @@ def date_range(operator: str, today: dt.date, n: int | None = None) -> tuple[dt.
         "this_year": lambda: (dt.date(today.year, 1, 1), dt.date(today.year + 1, 1, 1)),
         "last_n_days": lambda: (today - (n - 1) * day, today + day),
         "next_n_days": lambda: (today, today + n * day),
+        # before the day n days ago: "no order for more than 180 days"
+        "over_n_days_ago": lambda: (dt.date(1, 1, 1), today - n * day),
     }
     return ranges[operator]()

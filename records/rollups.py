@@ -11,6 +11,7 @@ the filter is evaluated per child.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 
@@ -18,6 +19,8 @@ from django.db import connection
 from psycopg2.extras import execute_values
 
 from metadata.compiled import CompiledConfig, CompiledEntity
+from metadata.fieldtypes.computed import DATED_ROLLUPS
+from records.aggregates import plain
 from records.sql_fields import sql_field
 from records.values import cel_record, evaluate, from_cel, reads_of
 
@@ -38,38 +41,70 @@ def rollups_fed_by(config: CompiledConfig, child_entity: str):
                 yield entity, field
 
 
+MAX_LEVELS = 6  # rollups of rollups (line -> order -> account): how far a change climbs
+
+
 def refresh_for_child(
-    config: CompiledConfig, child: CompiledEntity, before: dict, after: dict
+    config: CompiledConfig, child: CompiledEntity, before: dict, after: dict, level: int = 0
 ) -> None:
+    """Recompute, once per parent the child pointed at before or points at now, the rollups
+    this child entity feeds; a parent whose values change feeds its own parents in turn (an
+    order line's amount reaches the order's total, then the account's revenue)."""
+    fed: dict[tuple[str, int], list] = {}
     for parent_entity, rollup in rollups_fed_by(config, child.key):
         via = rollup.options["via"]
-        parents = {value for value in (before.get(via), after.get(via)) if value}
-        for parent_id in sorted(parents):
-            refresh_parent(config, parent_entity, parent_id)
+        for parent_id in {value for value in (before.get(via), after.get(via)) if value}:
+            fed.setdefault((parent_entity.key, parent_id), []).append(rollup)
+    for (parent_key, parent_id), rollups in sorted(fed.items(), key=lambda item: item[0][1]):
+        refresh_parent(config, config.entities[parent_key], parent_id, rollups, level)
 
 
-def _locked_parent_data(parent_id: int) -> dict | None:
+# A locked parent: its data and the system fields its formulas may read (record.created_at).
+PARENT_SQL = (
+    "SELECT id, version, owner_id, created_by_id, created_at, updated_at, data "
+    "FROM records_record WHERE {where} AND deleted_at IS NULL ORDER BY id FOR NO KEY UPDATE"
+)
+
+
+def _parent_row(row) -> tuple[dict, dict]:
+    pk, version, owner, created_by, created_at, updated_at, data = row
+    system = {
+        "id": pk,
+        "version": version,
+        "owner": owner or 0,
+        "created_by": created_by or 0,
+        "created_at": created_at,
+        "updated_at": updated_at,
+    }
+    return (json.loads(data) if isinstance(data, str) else data), system
+
+
+def _locked_parent_data(parent_id: int) -> tuple[dict, dict] | None:
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT data FROM records_record WHERE id = %s AND deleted_at IS NULL "
-            "FOR NO KEY UPDATE",
-            [parent_id],
-        )
+        cursor.execute(PARENT_SQL.format(where="id = %s"), [parent_id])
         row = cursor.fetchone()
-    if row is None:
-        return None
-    return json.loads(row[0]) if isinstance(row[0], str) else row[0]
+    return None if row is None else _parent_row(row)
 
 
-def refresh_parent(config: CompiledConfig, parent: CompiledEntity, parent_id: int) -> None:
-    data = _locked_parent_data(parent_id)
-    if data is None:
+def refresh_parent(
+    config: CompiledConfig,
+    parent: CompiledEntity,
+    parent_id: int,
+    rollups: list | None = None,
+    level: int = 0,
+) -> None:
+    """Recompute ``rollups`` of the parent (all of them when None) and its formulas."""
+    locked = _locked_parent_data(parent_id)
+    if locked is None:
         return
+    data, system = locked
     updated = dict(data)
-    for field in parent.fields.values():
-        if field.options["type"] == "rollup":
-            _put(updated, field.key, compute(config, field.options, parent_id))
-    _save_parent(parent, parent_id, data, updated)
+    if rollups is None:
+        rollups = [f for f in parent.fields.values() if f.options["type"] == "rollup"]
+    for field in rollups:
+        _put(updated, field.key, compute(config, field.options, parent_id))
+    if _save_parent(parent, parent_id, data, updated, system) and level < MAX_LEVELS:
+        refresh_for_child(config, parent, data, updated, level + 1)
 
 
 def add_new_children(config: CompiledConfig, child: CompiledEntity, children: list[dict]) -> None:
@@ -89,17 +124,17 @@ def add_new_children(config: CompiledConfig, child: CompiledEntity, children: li
                 continue
             if program is not None and not _selects(program, child, data):
                 continue
-            value = 1 if options["function"] == "count" else _number(target, data.get(target.key))
+            value = 1 if options["function"] == "count" else _value(target, data.get(target.key))
             if value is not None:
                 key = (parent_entity.key, parent_id)
                 deltas.setdefault(key, {}).setdefault(rollup.key, []).append(value)
     locked = _locked_parents(sorted({parent_id for _, parent_id in deltas}))
-    writes = []
+    writes, changed = [], []
     for (parent_key, parent_id), fields in sorted(deltas.items()):
         parent = config.entities[parent_key]
-        data = locked.get(parent_id)
-        if data is None:
+        if parent_id not in locked:
             continue
+        data, system = locked[parent_id]
         updated = dict(data)
         for field_key, values in fields.items():
             options = parent.fields[field_key].options
@@ -108,9 +143,10 @@ def add_new_children(config: CompiledConfig, child: CompiledEntity, children: li
                 _put(updated, field_key, compute(config, options, parent_id))
             else:
                 _put(updated, field_key, _combine(function, data.get(field_key), values))
-        _compute_formulas(parent, updated)
+        _compute_formulas(parent, updated, system)
         if updated != data:
             writes.append((parent_id, json.dumps(updated)))
+            changed.append((parent, data, updated))
     if writes:
         with connection.cursor() as cursor:
             execute_values(
@@ -120,20 +156,16 @@ def add_new_children(config: CompiledConfig, child: CompiledEntity, children: li
                 writes,
                 page_size=1000,
             )
+    for parent, data, updated in changed:  # their own parents' rollups, one level up
+        refresh_for_child(config, parent, data, updated, level=1)
 
 
-def _locked_parents(parent_ids: list[int]) -> dict[int, dict]:
-    """The live parents' data, locked in id order (as single refreshes lock them)."""
+def _locked_parents(parent_ids: list[int]) -> dict[int, tuple[dict, dict]]:
+    """The live parents' data and system fields, locked in id order (as single refreshes
+    lock them)."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id, data FROM records_record WHERE id = ANY(%s) AND deleted_at IS NULL "
-            "ORDER BY id FOR NO KEY UPDATE",
-            [parent_ids],
-        )
-        return {
-            pk: json.loads(data) if isinstance(data, str) else data
-            for pk, data in cursor.fetchall()
-        }
+        cursor.execute(PARENT_SQL.format(where="id = ANY(%s)"), [parent_ids])
+        return {row[0]: _parent_row(row) for row in cursor.fetchall()}
 
 
 def _selects(program, child: CompiledEntity, data: dict) -> bool:
@@ -147,6 +179,9 @@ def _selects(program, child: CompiledEntity, data: dict) -> bool:
 def _combine(function: str, current, values: list):
     if function == "count":
         return int(current or 0) + len(values)
+    if isinstance(values[0], str):  # dates: their ISO text sorts in time order
+        pick = min if function == "min" else max
+        return pick([*values, *([] if current is None else [current])])
     current = None if current is None else Decimal(str(current))
     if function == "sum":
         return _stored("sum", (current or Decimal(0)) + sum(values, Decimal(0)))
@@ -161,23 +196,27 @@ def _put(data: dict, key: str, value) -> None:
         data[key] = value
 
 
-def _save_parent(parent: CompiledEntity, parent_id: int, data: dict, updated: dict) -> None:
-    """Recompute the parent's formulas (they may read its rollups) and write what changed."""
-    _compute_formulas(parent, updated)
-    if updated != data:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE records_record SET data = %s::jsonb WHERE id = %s",
-                [json.dumps(updated), parent_id],
-            )
+def _save_parent(
+    parent: CompiledEntity, parent_id: int, data: dict, updated: dict, system: dict
+) -> bool:
+    """Recompute the parent's formulas (they may read its rollups) and write what changed;
+    whether anything did."""
+    _compute_formulas(parent, updated, system)
+    if updated == data:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE records_record SET data = %s::jsonb WHERE id = %s",
+            [json.dumps(updated), parent_id],
+        )
+    return True
 
 
-def _compute_formulas(parent: CompiledEntity, updated: dict) -> None:
+def _compute_formulas(parent: CompiledEntity, updated: dict, system: dict) -> None:
     for key in parent.formula_order:
         try:
-            value = from_cel(
-                parent.fields[key], evaluate(parent.formulas[key], cel_record(parent, updated, {}))
-            )
+            record = cel_record(parent, updated, system)
+            value = from_cel(parent.fields[key], evaluate(parent.formulas[key], record))
         except Exception:  # noqa: BLE001  (no value over empty inputs)
             value = None
         _put(updated, key, value)
@@ -228,30 +267,39 @@ def _compute_in_python(source: CompiledEntity, options: dict, parent_id: int, ta
             continue
     if options["function"] == "count":
         return len(selected)
-    values = [_number(target, child.get(target.key)) for child in selected]
+    values = [_value(target, child.get(target.key)) for child in selected]
     values = [v for v in values if v is not None]
     if not values:
         return None
-    result = {
-        "sum": sum(values, Decimal(0)),
-        "min": min(values),
-        "max": max(values),
-        "avg": sum(values, Decimal(0)) / len(values),
-    }[options["function"]]
-    return _stored(options["function"], result)
+    if options["function"] in ("min", "max"):
+        return _stored(options["function"], (min if options["function"] == "min" else max)(values))
+    total = sum(values, Decimal(0))
+    return _stored(
+        options["function"], total / len(values) if options["function"] == "avg" else total
+    )
 
 
-def _number(field, stored):
+def _value(field, stored):
+    """A child's value as its rollup compares or adds it: a number, or the stored text of a
+    date or date-time (fixed-width ISO text sorts in time order)."""
     if stored is None:
         return None
+    if field.options["type"] in DATED_ROLLUPS:
+        return stored
     if field.options["type"] == "currency":
         return Decimal(stored["amount"])
     return Decimal(str(stored))
 
 
 def _stored(function: str, value):
+    """A rollup's value as stored: a count, a decimal's text, or the ISO text of a date or
+    date-time (a min or max of dates: text when computed in Python, a date from SQL)."""
     if value is None:
         return None if function != "count" else 0
     if function == "count":
         return int(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dt.date):  # dt.datetime is a date too
+        return plain(value, integer=False)
     return str(Decimal(value).quantize(Decimal("0.01")))

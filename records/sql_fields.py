@@ -76,6 +76,8 @@ def sql_field(
         return SqlField(sql.format(t=alias), sql_type, alias=alias)
     if field_type == "formula":
         return sql_field(alias, key, (options or {}).get("result_type"), options)
+    if field_type == "rollup" and (options or {}).get("result_type"):
+        return sql_field(alias, key, options["result_type"], options)  # min/max of dates
     if field_type == "rollup":
         sql_type = "bigint" if (options or {}).get("function") == "count" else "numeric"
         literal = quote_literal_key(key)

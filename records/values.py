@@ -48,9 +48,14 @@ def system_values(record) -> dict:
         "id": record.pk or 0,
         "version": record.version,
         "owner": record.owner_id or 0,
+        "created_by": getattr(record, "created_by_id", None) or 0,
+        "updated_by": getattr(record, "updated_by_id", None) or 0,
         "created_at": record.created_at,
         "updated_at": record.updated_at,
     }
+
+
+SYSTEM_MOMENTS = ("created_at", "updated_at")
 
 
 def cel_record(
@@ -59,6 +64,9 @@ def cel_record(
     """The record as CEL sees it: every field present, ``null`` when empty; only ``keys``
     when given (what the programs to run read, see ``reads_of``)."""
     record = dict(system)
+    for key in SYSTEM_MOMENTS:  # an event's system fields come back from JSON as text
+        if isinstance(record.get(key), str):
+            record[key] = dt.datetime.fromisoformat(record[key])
     for key, field in entity.fields.items():
         if keys is not None and key not in keys:
             continue

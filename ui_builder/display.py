@@ -46,8 +46,8 @@ def shown(field, value, titles: dict | None = None) -> str:
     if value is None or value == "" or value == []:
         return ""
     kind = field.options["type"]
-    if kind == "formula":
-        kind = field.options.get("result_type", "text")
+    if kind in ("formula", "rollup"):
+        kind = field.options.get("result_type", kind)
     if kind in ("choice", "multi_choice"):
         options = {
             o["value"]: label_of(o.get("label"), o["value"])

@@ -13,9 +13,9 @@ from urllib.parse import urlencode
 
 from django.utils.translation import gettext_lazy as _
 
-from metadata.fieldtypes.base import RELATIVE_DATES
+from metadata.fieldtypes.base import DAY_COUNTS, RELATIVE_DATES
 
-NO_VALUE = {"is_null", "is_me", *RELATIVE_DATES} - {"last_n_days", "next_n_days"}
+NO_VALUE = {"is_null", "is_me", *RELATIVE_DATES} - set(DAY_COUNTS)
 OPERATOR_LABELS = {
     "eq": _("is"),
     "ne": _("is not"),
@@ -41,6 +41,7 @@ OPERATOR_LABELS = {
     "this_year": _("is this year"),
     "last_n_days": _("in the last N days"),
     "next_n_days": _("in the next N days"),
+    "over_n_days_ago": _("more than N days ago"),
 }
 
 
@@ -147,7 +148,7 @@ class ListState:
             return {"field": condition.field, "op": condition.op, "value": value != "false"}
         if condition.op in NO_VALUE:
             return {"field": condition.field, "op": condition.op}
-        if condition.op in ("last_n_days", "next_n_days"):
+        if condition.op in DAY_COUNTS:
             if not value.isdigit():
                 self.problems.append(
                     str(_("“%(op)s” needs a number of days.") % {"op": condition.op})

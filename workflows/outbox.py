@@ -31,6 +31,8 @@ def system_of(record) -> dict:
         "version": record.version,
         "owner": record.owner_id or 0,
         "created_by": record.created_by_id or 0,
+        "created_at": record.created_at.isoformat() if record.created_at else None,
+        "updated_at": record.updated_at.isoformat() if record.updated_at else None,
     }
 
 

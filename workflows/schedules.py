@@ -10,6 +10,8 @@ from django.db import connection
 from metadata.compiled import active_config
 from tenants.context import tenant_context
 
+# The system fields an event carries, as workflows.outbox.system_of writes them.
+MOMENT = """'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'"""
 FIRE_SQL = """
 INSERT INTO workflows_outboxevent (tenant_id, kind, entity, record_id, config_version, workflow,
     detail, "values", system, changed, depth, created_at, status, attempts, dispatched_at,
@@ -17,7 +19,9 @@ INSERT INTO workflows_outboxevent (tenant_id, kind, entity, record_id, config_ve
 SELECT r.tenant_id, 'scheduled', r.entity, r.id, %s, %s,
     to_char(r.moment AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), r.data,
     jsonb_build_object('id', r.id, 'version', r.version, 'owner', COALESCE(r.owner_id, 0),
-                       'created_by', COALESCE(r.created_by_id, 0)),
+                       'created_by', COALESCE(r.created_by_id, 0),
+                       'created_at', to_char(r.created_at AT TIME ZONE 'UTC', {moment}),
+                       'updated_at', to_char(r.updated_at AT TIME ZONE 'UTC', {moment})),
     '[]'::jsonb, 0, now(), 'pending', 0, now(), ''
 FROM (
     SELECT r.*, (r.data->>%s)::timestamptz + make_interval(secs => %s) AS moment
@@ -28,7 +32,7 @@ FROM (
 WHERE r.moment <= now() AND r.moment > now() - make_interval(hours => %s)
 ON CONFLICT (tenant_id, workflow, record_id, detail) WHERE kind = 'scheduled' DO NOTHING
 RETURNING id
-"""
+""".replace("{moment}", MOMENT)
 
 
 def fire_due(tenant) -> list[int]:

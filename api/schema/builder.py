@@ -44,7 +44,7 @@ from api.schema.notifications import notification_fields
 from api.schema.scalars import Date, DateTime, Decimal_, GenericScalar
 from api.schema.types import NAME, camel, output_value, reverse_relations, type_name
 from metadata.compiled import CompiledConfig, CompiledEntity
-from metadata.fieldtypes.base import EQUALITY, ORDERED, RELATIVE_DATES, TEXTUAL
+from metadata.fieldtypes.base import DAY_COUNTS, EQUALITY, ORDERED, RELATIVE_DATES, TEXTUAL
 
 SYSTEM_SORTS = ("id", "created_at", "updated_at")
 # Names of the operator sets of the field types (metadata/fieldtypes/base.py).
@@ -449,7 +449,7 @@ class SchemaBuilder:
                     kind = GraphQLBoolean
                 elif op in ("contains", "starts_with"):
                     kind = scalar if many else GraphQLString
-                elif op in ("last_n_days", "next_n_days"):
+                elif op in DAY_COUNTS:
                     kind = GraphQLInt
                 elif op in RELATIVE_DATES:
                     kind = GraphQLBoolean

@@ -12,7 +12,7 @@ from graphql import GraphQLError
 from graphql_relay import from_global_id
 
 from api.schema.types import connection, first_children, input_value, output_value, type_name
-from metadata.fieldtypes.base import RELATIVE_DATES
+from metadata.fieldtypes.base import DAY_COUNTS, RELATIVE_DATES
 from records.errors import RecordError, RecordErrorCode
 from records.permissions import denied
 
@@ -161,7 +161,7 @@ def conditions(context, entity_key: str, path: str, operators) -> list[dict]:
 
 
 # Relative-date operators given as true/false flags (the others take a value).
-FLAGS = frozenset(RELATIVE_DATES) - {"last_n_days", "next_n_days"}
+FLAGS = frozenset(RELATIVE_DATES) - set(DAY_COUNTS)
 
 
 def order_of(order_by) -> list[dict]:

@@ -56,7 +56,10 @@ RELATIVE_DATES = (
     "this_year",
     "last_n_days",
     "next_n_days",
+    "over_n_days_ago",
 )
+# The relative-date operators that take a number of days (the others take none).
+DAY_COUNTS = ("last_n_days", "next_n_days", "over_n_days_ago")
 
 # CEL types, as the checker names them.
 CEL_STRING, CEL_INT, CEL_DOUBLE, CEL_BOOL = "string", "int", "double", "bool"

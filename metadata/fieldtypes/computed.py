@@ -29,6 +29,7 @@ FORMULA_RESULT_TYPES = {
     "datetime": CEL_TIMESTAMP,
 }
 ROLLUP_FUNCTIONS = ("count", "sum", "min", "max", "avg")
+DATED_ROLLUPS = ("date", "datetime")
 
 
 class Computed(FieldType):
@@ -131,7 +132,8 @@ class Rollup(Computed):
     key = "rollup"
     description = (
         "count, sum, min, max or avg of a field of the records that point here "
-        "through a lookup, with an optional CEL filter."
+        "through a lookup, with an optional CEL filter; min and max of a date or date-time "
+        "field (the last order's date) name it in result_type."
     )
     option_schema = {
         "source": {"$ref": "#/$defs/key"},
@@ -139,22 +141,52 @@ class Rollup(Computed):
         "function": {"enum": list(ROLLUP_FUNCTIONS)},
         "field": {"$ref": "#/$defs/key"},
         "filter": {"type": "string", "minLength": 1},
+        "result_type": {
+            "enum": list(DATED_ROLLUPS),
+            "description": "date or datetime: min or max of a field of that type",
+        },
     }
     required_options = ("source", "via", "function")
     filter_operators = ORDERED
 
+    @staticmethod
+    def dated(field: dict):
+        """The date or date-time type a min or max of dates gives; None for numbers."""
+        from metadata.fieldtypes.base import field_types
+
+        result = field.get("result_type")
+        return field_types.get(result) if result in DATED_ROLLUPS else None
+
     def cel_result_type(self, field):
+        if dated := self.dated(field):
+            return dated.cel_type
         return CEL_INT if field["function"] == "count" else CEL_DOUBLE
 
     def graphql_type_for(self, field):
+        if dated := self.dated(field):
+            return dated.graphql_type
         return "Int" if field["function"] == "count" else "Decimal"
 
     def from_storage(self, stored, field):
         # Counts are integers; other rollups are exact decimals kept as strings.
+        if dated := self.dated(field):
+            return dated.from_storage(stored, {})
         return stored if field["function"] == "count" else Decimal(stored)
 
     def to_cel(self, stored, field):
+        if dated := self.dated(field):
+            return dated.to_cel(stored, {})
         return stored if field["function"] == "count" else float(stored)
+
+    def graphql_json_sql(self, stored, field):
+        if dated := self.dated(field):
+            return dated.graphql_json_sql(stored, {})
+        return stored
+
+    def operators_for(self, field):
+        if dated := self.dated(field):
+            return dated.filter_operators
+        return self.filter_operators
 
     def check_options(self, field, path, ctx):
         source = ctx.entities.get(field["source"])
@@ -181,6 +213,8 @@ class Rollup(Computed):
                     "unknown_field",
                     f"{field['function']} needs a field of {field['source']}",
                 )
+            elif aggregated["type"] in DATED_ROLLUPS or field.get("result_type"):
+                yield from self._check_dated(field, path, aggregated)
             elif aggregated["type"] not in (
                 "integer",
                 "decimal",
@@ -202,5 +236,31 @@ class Rollup(Computed):
             except ExpressionError as error:
                 yield Problem(f"{path}.filter", "invalid_expression", str(error))
 
+    def _check_dated(self, field, path, aggregated):
+        kind = aggregated["type"]
+        if kind not in DATED_ROLLUPS:
+            yield Problem(
+                f"{path}.result_type",
+                "result_type_mismatch",
+                f"{field['source']}.{aggregated['key']} is a {kind}: result_type is for the "
+                "min or max of a date or date-time",
+            )
+        elif field["function"] not in ("min", "max"):
+            yield Problem(
+                f"{path}.function",
+                "not_numeric",
+                f"{field['function']} needs numbers; {field['source']}.{aggregated['key']} "
+                f"is a {kind} (min and max take dates)",
+            )
+        elif field.get("result_type") != kind:
+            yield Problem(
+                f"{path}.result_type",
+                "result_type_mismatch",
+                f"the {field['function']} of {field['source']}.{aggregated['key']} is a "
+                f"{kind}: give result_type {kind!r}",
+            )
+
     def cel_sample(self, field, variant):
+        if dated := self.dated(field):
+            return dated.cel_sample({}, variant)
         return [3, 12][variant] if field["function"] == "count" else [3.5, 1200.0][variant]

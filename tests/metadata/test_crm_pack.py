@@ -59,6 +59,8 @@ def book(make_tenant):
             "account": accounts[index % 3],
             "stage": stage,
             "amount": str(1000 * (index + 1)),
+            "open_date": "2026-01-01",
+            "close_date": f"2026-02-{index + 1:02d}",  # cycles of 31 + index days
         }
         if stage == "closed_lost":
             values["loss_reason"] = "price"  # the pack's rule for a lost opportunity
@@ -105,6 +107,9 @@ def test_the_funnel_and_the_win_rate_equal_python_sums(book):
     assert [row["group"][0] for row in funnel.rows] == [s for s in order if s in by_stage]
     (rates,) = run_report(book.service, report("win_rate")).rows
     assert rates["rate"] == pytest.approx(2 / 3)  # two won of three closed
+    cycles = [d["cycle_days"] for d in deals if d["stage"] == "closed_won"]
+    assert cycles == [33, 34]  # deals 2 and 3: opened on 1 January, closed 3 and 4 February
+    assert rates["cycle_days"] == pytest.approx(sum(cycles) / len(cycles))
     (open_row,) = run_report(book.service, report("open_pipeline")).rows
     assert open_row["amount"] == sum(
         Decimal(str(d["amount"])) for d in deals if d["stage"] not in ("closed_won", "closed_lost")

@@ -277,6 +277,52 @@ def test_rollup_of_a_non_numeric_field_is_named(starter):
     assert messages(starter) == ["entities[0].fields[17].field: deal.name is not numeric"]
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"function": "max", "field": "close_date"},
+            "entities[0].fields[17].result_type: the max of deal.close_date is a date: give "
+            "result_type 'date'",
+        ),
+        (
+            {"function": "sum", "field": "close_date", "result_type": "date"},
+            "entities[0].fields[17].function: sum needs numbers; deal.close_date is a date "
+            "(min and max take dates)",
+        ),
+        (
+            {"function": "max", "field": "amount", "result_type": "date"},
+            "entities[0].fields[17].result_type: deal.amount is a decimal: result_type is for "
+            "the min or max of a date or date-time",
+        ),
+        (
+            {"function": "min", "field": "last_contacted", "result_type": "date"},
+            "entities[0].fields[17].result_type: the min of deal.last_contacted is a datetime: "
+            "give result_type 'datetime'",
+        ),
+    ],
+)
+def test_rollups_of_dates_name_their_result_type(starter, change, message):
+    field(starter, "company", "open_pipeline").update(change)
+    assert messages(starter) == [message]
+
+
+def test_a_rollup_of_dates_publishes_and_formulas_read_it_as_a_timestamp(starter):
+    field(starter, "company", "open_pipeline").update(
+        {"function": "max", "field": "close_date", "result_type": "date"}
+    )
+    company = next(e for e in starter["entities"] if e["key"] == "company")
+    company["fields"].append(
+        {
+            "key": "quiet_days",
+            "type": "formula",
+            "result_type": "integer",
+            "expression": "(now - record.open_pipeline).getHours() / 24",
+        }
+    )
+    assert messages(starter) == []
+
+
 def test_rollup_filter_is_checked_against_the_source_entity(starter):
     field(starter, "company", "open_pipeline")["filter"] = "record.tier == 'a'"
     assert messages(starter) == [

@@ -385,3 +385,22 @@ def test_pages_walk_backwards_with_last_and_before(shop, companies, order):
         shop.query("company", first=2, last=2)
     with pytest.raises(RecordError, match="last must be between|first must be between"):
         shop.query("company", last=0)
+
+
+def test_relative_day_counts_find_dates_before_and_within_n_days(shop):
+    import datetime as dt
+
+    today = dt.datetime.now(dt.UTC).date()
+    for name, days_ago in (("Old", 400), ("Edge", 180), ("Recent", 30)):
+        shop.create("company", {"name": name, "founded": str(today - dt.timedelta(days=days_ago))})
+
+    def names(op, n):
+        found = shop.query("company", filter_tree={"field": "founded", "op": op, "value": n}).rows
+        return sorted(row.values["name"] for row in found)
+
+    assert names("over_n_days_ago", 180) == ["Old"]  # the day 180 days ago is not over
+    assert names("over_n_days_ago", 179) == ["Edge", "Old"]
+    assert names("last_n_days", 181) == ["Edge", "Recent"]
+    with pytest.raises(RecordError) as refused:
+        names("over_n_days_ago", 0)
+    assert "takes a number of days" in refused.value.message + str(refused.value.errors)

@@ -98,3 +98,55 @@ def test_bulk_creates_add_to_the_stored_rollups(shop, company):
 def test_bulk_create_starts_a_sum_for_a_parent_without_one(shop, company):
     shop.bulk_create("deal", [{"name": "N1", "company": company.id, "amount": "7.25"}])
     assert rollups(shop, company.id) == (1, Decimal("7.25"))
+
+
+def test_a_change_climbs_rollups_of_rollups(crm):
+    """A line changes its order's total, which changes the account's revenue (a rollup of
+    the orders' grand total, a formula over their rollup), and the account's last order date
+    (a max of dates); formulas recomputed on the way read the system fields."""
+    account = crm.create("account", {"name": "Northwind"})
+    product = crm.create("product", {"name": "Scanner", "code": "SC-1"}).id
+    first = crm.create("order", {"account": account.id, "order_date": "2026-01-10"})
+    later = crm.create("order", {"account": account.id, "order_date": "2026-03-05"})
+    values = crm.get("account", account.id).values
+    assert values["last_order_date"] == "2026-03-05"
+    assert values.get("order_total") in (None, Decimal(0))
+
+    line = crm.create(
+        "order_line",
+        {"order": first.id, "product": product, "quantity": "2", "unit_price": "100"},
+    )
+    order_total = crm.get("order", first.id).values["grand_total"]
+    assert order_total > Decimal(200)  # lines plus tax
+    assert crm.get("account", account.id).values["order_total"] == order_total
+
+    crm.update("order_line", line.id, {"quantity": "4"})
+    doubled = crm.get("order", first.id).values["grand_total"]
+    assert crm.get("account", account.id).values["order_total"] == doubled
+
+    crm.delete("order", later.id)
+    assert crm.get("account", account.id).values["last_order_date"] == "2026-01-10"
+    crm.update("order", first.id, {"status": "canceled"})  # the rollup's filter drops it
+    values = crm.get("account", account.id).values
+    assert values.get("last_order_date") is None
+    assert values.get("order_total") in (None, Decimal(0))
+
+
+def test_dated_rollups_filter_sort_and_show_as_dates(crm):
+    old = crm.create("account", {"name": "Old"})
+    new = crm.create("account", {"name": "New"})
+    crm.create("account", {"name": "Never"})
+    crm.create("order", {"account": old.id, "order_date": "2020-02-01"})
+    crm.create("order", {"account": new.id, "order_date": "2099-02-01"})
+    found = crm.query(
+        "account",
+        filter_tree={"field": "last_order_date", "op": "over_n_days_ago", "value": 180},
+        order_by=[{"field": "last_order_date", "direction": "asc"}],
+    ).rows
+    assert [row.values["name"] for row in found] == ["Old"]
+    ordered = crm.query("account", order_by=[{"field": "last_order_date", "direction": "desc"}])
+    assert [r.values["name"] for r in ordered.rows] == ["Never", "New", "Old"]  # empty first
+    after = crm.query(
+        "account", filter_tree={"field": "last_order_date", "op": "gt", "value": "2050-01-01"}
+    )
+    assert [row.values["name"] for row in after.rows] == ["New"]

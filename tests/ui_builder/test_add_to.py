@@ -60,8 +60,12 @@ def test_junctions_are_found_in_the_configuration(marketing):
     assert junctions_from(config, "lead") == [
         Junction("campaign_member", "lead", "campaign", "campaign")
     ]
-    # orders (their lookups do not cascade) and follow-ups (they need a subject) are not
-    assert junctions_from(config, "account") == []
+    # accounts join campaigns as members too; orders (their lookups do not cascade) and
+    # follow-ups (they need a subject) are no junctions
+    assert junctions_from(config, "account") == [
+        Junction("campaign_member", "account", "campaign", "campaign")
+    ]
+    assert junctions_from(config, "opportunity") == []
 
 
 def test_marketing_is_offered_add_to_campaign_in_its_language(marketing):

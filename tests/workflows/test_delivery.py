@@ -506,3 +506,25 @@ def test_an_update_given_no_record_does_nothing(flows):
         assert Record.objects.get(pk=deal.id).data["name"] == "Beta"
         (run,) = ActionRun.objects.filter(workflow="touch_related")
         assert run.result == {"skipped": "the record expression gave null"}
+
+
+def test_action_expressions_read_when_the_record_was_created(flows):
+    service = flows.publish(
+        [
+            automation(
+                "stamp",
+                [
+                    {
+                        "type": "set_fields",
+                        "expressions": {
+                            "name": "record.name + (record.created_at <= now ? ' (seen)' : '')"
+                        },
+                    }
+                ],
+            )
+        ]
+    )
+    company = service.create("company", {"name": "Acme"})
+    deal = service.create("deal", {"name": "Beta", "company": company.id})
+    assert deliver_all(flows) == ["done"]
+    assert service.get("deal", deal.id).values["name"] == "Beta (seen)"
