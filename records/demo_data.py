@@ -4,10 +4,11 @@ machines and workflows apply as for real data).
 
 Consistency comes from the configuration itself: entities are filled in the order of their
 lookups (an opportunity's account exists before it), line items come in a few per parent,
-an ``end`` date follows its ``start`` (a ``close`` date its ``open``), dates spread over the last two years (orders over two
-years make recency and frequency mean something), choice fields governed by a state machine
-start in its initial state and then walk its transitions (the records get a history), and the
-records are shared out among the tenant's members. Half the texts are Chinese, half English.
+an ``end`` date follows its ``start`` (a ``close`` date its ``open``), dates spread over the
+last two years (orders over two years make recency and frequency mean something), choice
+fields governed by a state machine start in its initial state and then walk its transitions
+(the records get a history), and the records are shared out among the tenant's members. Half
+the texts are Chinese, half English.
 """
 
 from __future__ import annotations
