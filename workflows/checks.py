@@ -44,6 +44,14 @@ def check_condition(ctx, source, path: str, entity: dict) -> Iterator[Problem]:
         yield Problem(path, "invalid_expression", str(error))
 
 
+def moment_type(field: dict) -> str:
+    """What a date trigger watches: a date or date-time field, or a formula or rollup giving
+    one (a case's SLA due time, computed from its priority)."""
+    if field["type"] in ("formula", "rollup"):
+        return field.get("result_type", field["type"])
+    return field["type"]
+
+
 def check_trigger(trigger: dict, path: str, fields: dict) -> Iterator[Problem]:
     on = trigger["on"]
     if on == "field_change" and not trigger.get("fields"):
@@ -54,7 +62,7 @@ def check_trigger(trigger: dict, path: str, fields: dict) -> Iterator[Problem]:
         field = fields.get(trigger.get("field"))
         if trigger.get("field") is None:
             yield Problem(path, "field_needed", "a date trigger needs the date field")
-        elif field is not None and field["type"] not in DATE_TYPES:
+        elif field is not None and moment_type(field) not in DATE_TYPES:
             yield Problem(
                 f"{path}.field", "not_a_date", f"{field['key']} is {field['type']}, not a date"
             )

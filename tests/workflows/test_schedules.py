@@ -50,3 +50,69 @@ def test_a_date_relative_automation_fires_once_per_moment(flows, monkeypatch):
     # A new contact moves the moment: it fires again for that one.
     service.update("deal", due.id, {"last_contacted": (now - dt.timedelta(minutes=90)).isoformat()})
     assert len(fire_due(flows.tenant)) == 1
+
+
+def test_a_date_trigger_watches_a_formula(flows, monkeypatch):
+    """The moment is computed: a deal is chased 30 days after its close date, through a
+    formula giving that day; a change of the date moves the moment."""
+    monkeypatch.setattr("workflows.outbox.dispatch", lambda *args, **kwargs: 0)
+    from metadata.publish import active_version, document_of, publish
+
+    document = document_of(active_version(flows.tenant))
+    deal = next(e for e in document["entities"] if e["key"] == "deal")
+    deal["fields"].append(
+        {
+            "key": "chase_on",
+            "type": "formula",
+            "result_type": "datetime",
+            "expression": "record.close_date + duration('720h')",
+        }
+    )
+    document["workflows"] = [
+        automation(
+            "chase_late",
+            [{"type": "set_fields", "values": {"probability": 5}}],
+            on="date",
+            trigger={"field": "chase_on"},
+        )
+    ]
+    publish(flows.tenant, document=document)
+    from records.service import RecordService
+
+    service = RecordService(flows.tenant, flows.admin)
+    company = service.create("company", {"name": "Acme"})
+    today = dt.datetime.now(dt.UTC).date()
+    due = service.create(
+        "deal", {"name": "due", "company": company.id, "close_date": str(today - dt.timedelta(30))}
+    )
+    service.create("deal", {"name": "not yet", "company": company.id, "close_date": str(today)})
+    assert len(fire_due(flows.tenant)) == 1
+    with tenant_context(flows.tenant):
+        (event,) = OutboxEvent.objects.all()
+    assert (event.workflow, event.record_id) == ("chase_late", due.id)
+    assert deliver(flows.tenant.pk, event.pk) == "done"
+    assert service.get("deal", due.id).values["probability"] == 5
+
+
+def test_a_date_trigger_on_a_text_formula_is_refused(flows):
+    from metadata.errors import ConfigError
+    from metadata.publish import active_version, document_of, publish
+
+    document = document_of(active_version(flows.tenant))
+    deal = next(e for e in document["entities"] if e["key"] == "deal")
+    deal["fields"].append(
+        {"key": "label", "type": "formula", "result_type": "text", "expression": "record.name"}
+    )
+    document["workflows"] = [
+        automation(
+            "odd",
+            [{"type": "set_fields", "values": {"probability": 5}}],
+            on="date",
+            trigger={"field": "label"},
+        )
+    ]
+    with pytest.raises(ConfigError) as refused:
+        publish(flows.tenant, document=document)
+    assert [str(p) for p in refused.value.problems] == [
+        "workflows[0].trigger.field: label is formula, not a date"
+    ]
