@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -37,6 +38,7 @@ def timeline(service, config, entity, record_id: int) -> list[Moment] | None:
         entries = service.history(entity.key, record_id)
     except RecordError:
         return None
+    titles = lookup_titles(service, config, entity, entries)
     moments = []
     for entry in reversed(entries):
         changes = []
@@ -48,8 +50,8 @@ def timeline(service, config, entity, record_id: int) -> list[Moment] | None:
             changes.append(
                 (
                     label_of(field_.options.get("label"), key),
-                    shown(field_, change.get("old")),
-                    shown(field_, change.get("new")),
+                    shown(field_, change.get("old"), titles),
+                    shown(field_, change.get("new"), titles),
                 )
             )
         moments.append(
@@ -61,3 +63,17 @@ def timeline(service, config, entity, record_id: int) -> list[Moment] | None:
             )
         )
     return moments
+
+
+def lookup_titles(service, config, entity, entries) -> dict[int, str]:
+    """The titles of the records the changes' lookups pointed at, before and after (one query
+    per target entity; what the user may not read stays a bare number)."""
+    from ui_builder.pages import titles_for  # pages draws the timeline
+
+    rows = [
+        SimpleNamespace(values={change.get("field"): change.get(side)})
+        for entry in entries
+        for change in entry.changes
+        for side in ("old", "new")
+    ]
+    return titles_for(service, config, entity, rows) if rows else {}

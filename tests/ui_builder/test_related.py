@@ -127,3 +127,12 @@ def test_the_history_timeline_for_view_audit(books, client):
     assert history[-1].action == "created"
     rep = signed_in(client.__class__(), books.rep_user, books.tenant)
     assert rep.get(f"/app/r/deal/{books.hers.id}/").context["page"].history is None
+
+
+def test_the_history_names_the_records_a_lookup_pointed_at(books):
+    globex = books.admin_service.create("company", {"name": "Globex"})
+    books.admin_service.update("deal", books.first.id, {"company": globex.id})
+    page = books.client.get(f"/app/r/deal/{books.first.id}/")
+    history = page.context["page"].history
+    assert ("Company", "Acme", "Globex") in history[0].changes  # titles, not #ids
+    assert ("Company", "", "Acme") in history[-1].changes
