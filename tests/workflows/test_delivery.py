@@ -528,3 +528,48 @@ def test_action_expressions_read_when_the_record_was_created(flows):
     deal = service.create("deal", {"name": "Beta", "company": company.id})
     assert deliver_all(flows) == ["done"]
     assert service.get("deal", deal.id).values["name"] == "Beta (seen)"
+
+
+def test_notifications_read_as_the_pages_in_each_readers_language(flows, add_member):
+    """Option labels, amounts, dates, the title a lookup points at and the owner's name, in
+    the language each user chose; outside addresses get the platform's language."""
+    from tenants.models import User
+
+    rep = add_member(flows.tenant, "rep@flow.test")
+    User.objects.filter(pk=rep.pk).update(language="zh-hans", full_name="王芳")
+    manager = add_member(flows.tenant, "manager@flow.test", roles=("sales_manager",))
+    service = flows.publish(
+        [
+            automation(
+                "tell",
+                [
+                    {
+                        "type": "notify",
+                        "to": {"owner": True, "roles": ["sales_manager"]},
+                        "subject": {"en": "{name} is {stage}", "zh-Hans": "{name}：{stage}"},
+                        "message": {
+                            "en": "{company}, {amount}, closes {close_date}, owner {owner}",
+                            "zh-Hans": "{company}，{amount}，{close_date} 成交，负责人 {owner}",
+                        },
+                    }
+                ],
+            )
+        ]
+    )
+    company = service.create("company", {"name": "Acme"})
+    values = {
+        "name": "Big",
+        "company": company.id,
+        "stage": "proposal",
+        "amount": "12345.5",
+        "close_date": "2027-03-31",
+    }
+    service.create("deal", values, owner=rep)
+    deliver_all(flows)
+    with tenant_context(flows.tenant):
+        notes = {n.user_id: (n.subject, n.body) for n in Notification.objects.all()}
+    assert notes[rep.pk] == ("Big：方案", "Acme，12345.50，2027年3月31日 成交，负责人 王芳")
+    assert notes[manager.pk] == (
+        "Big is Proposal",
+        "Acme, 12,345.50, closes 03/31/2027, owner 王芳",
+    )

@@ -10,30 +10,82 @@ import re
 import urllib.error
 import urllib.request
 
+from django.conf import settings
 from django.core.mail import EmailMessage
+from django.utils import translation
 
 from metadata.fieldtypes.base import Problem
 from workflows.actions.base import Action, ActionError, register
 
 PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+LOOKUPS = ("lookup", "multi_lookup")
 WEBHOOK_TIMEOUT_S = 10
 
 
-def render(template: str, record: dict, system: dict) -> str:
-    """``{field}`` placeholders filled from the record (empty when the field is)."""
+class Placeholders:
+    """``{field}`` placeholders of a notification filled as the pages show values: option
+    labels and dates in the reader's language, amounts with their currency, the title of the
+    record a lookup points at, a user's name; empty when the field is. Titles and names are
+    read once per action, for the placeholders used only."""
 
-    def value(match):
-        key = match.group(1)
-        found = record.get(key, system.get(key))
-        if isinstance(found, dict) and "amount" in found:
-            return f"{found['amount']} {found.get('currency', '')}".strip()
-        return "" if found is None else str(found)
+    def __init__(self, context, templates: list[str]):
+        self.context = context
+        self.keys = {key for text in templates for key in PLACEHOLDER.findall(text)}
+        entity = context.entity
+        self.values = {
+            key: entity.fields[key].type.from_storage(stored, entity.fields[key].options)
+            for key, stored in context.record.items()
+            if key in self.keys and key in entity.fields and stored is not None
+        }
+        self.titles = self._titles()
+        self.users = self._users()
 
-    return PLACEHOLDER.sub(value, template)
+    def _titles(self) -> dict[int, str]:
+        from types import SimpleNamespace
+
+        from records.service import RecordService
+        from ui_builder.pages import titles_for
+
+        entity = self.context.entity
+        if not any(entity.fields[k].options["type"] in LOOKUPS for k in self.values):
+            return {}
+        service = RecordService.system(self.context.tenant)
+        rows = [SimpleNamespace(values=self.values)]
+        return titles_for(service, self.context.config, entity, rows)
+
+    def _users(self) -> dict[int, str]:
+        from tenants.models import User
+
+        entity = self.context.entity
+        ids = {v for k, v in self.values.items() if entity.fields[k].options["type"] == "user"}
+        if "owner" in self.keys and self.context.system.get("owner"):
+            ids.add(self.context.system["owner"])
+        users = User.objects.filter(pk__in=ids) if ids else []
+        return {user.pk: user.full_name or user.email for user in users}
+
+    def text(self, key: str) -> str:
+        from ui_builder.display import shown
+
+        field = self.context.entity.fields.get(key)
+        if field is None:  # a system field: the owner's name, the id, the version
+            value = self.context.system.get(key)
+            return self.users.get(value, "") if key == "owner" else str(value or "")
+        value = self.values.get(key)
+        if field.options["type"] == "user":
+            return self.users.get(value, "") if value else ""
+        return shown(field, value, self.titles)
+
+    def render(self, template: str, language: str | None) -> str:
+        with translation.override(language or settings.LANGUAGE_CODE):
+            return PLACEHOLDER.sub(lambda match: self.text(match.group(1)), template)
 
 
-def localized(label: dict, locale: str | None) -> str:
-    return label.get(locale or "en") or label.get("en") or next(iter(label.values()), "")
+def localized(label: dict, language: str | None) -> str:
+    """A label object in the reader's language (zh-hans finds zh-Hans), else English."""
+    from ui_builder.display import label_of
+
+    with translation.override(language or settings.LANGUAGE_CODE):
+        return label_of(label)
 
 
 @register
@@ -117,15 +169,13 @@ class Notify(Action):
 
         channels = spec.get("channels") or ["email", "in_app"]
         users = self.recipients(spec, context)
+        message = spec.get("message") or spec["subject"]
+        fill = Placeholders(context, [*spec["subject"].values(), *message.values()])
         sent = []
         for user in users:
-            locale = getattr(user, "locale", None)
-            subject = render(localized(spec["subject"], locale), context.record, context.system)
-            body = render(
-                localized(spec.get("message") or spec["subject"], locale),
-                context.record,
-                context.system,
-            )
+            language = user.language or None
+            subject = fill.render(localized(spec["subject"], language), language)
+            body = fill.render(localized(message, language), language)
             if "in_app" in channels:
                 Notification.objects.get_or_create(
                     tenant=context.tenant,
@@ -142,10 +192,9 @@ class Notify(Action):
                 self.mail(subject, body, [user.email], context)
             sent.append(user.pk)
         emails = spec["to"].get("emails") or []
-        if emails and "email" in channels:
-            label = spec.get("message") or spec["subject"]
-            body = render(localized(label, None), context.record, context.system)
-            subject = render(localized(spec["subject"], None), context.record, context.system)
+        if emails and "email" in channels:  # addresses outside: the platform's language
+            body = fill.render(localized(message, None), None)
+            subject = fill.render(localized(spec["subject"], None), None)
             self.mail(subject, body, emails, context)
         return {"users": sent, "emails": len(emails)}
 
