@@ -148,6 +148,7 @@ class BulkWriter:
                         pending = validate(index + 1)
                     # A batch with a failing row is not written; the others are, so that
                     # duplicates against them are found too (all is rolled back on failure).
+                    batch_failures += self._locked_parents(config, entity, prepared)
                     batch_failures += self._claim_unique(entity, prepared)
                     failures += batch_failures
                     if not batch_failures:
@@ -247,6 +248,19 @@ class BulkWriter:
 
         records_created(service.tenant, config, entity, records, service.user)
         return [record.pk for record in records]
+
+    def _locked_parents(self, config, entity, prepared) -> list[RowError]:
+        """Rows adding to a record that waits for an approval (a quote's lines)."""
+        from workflows.approvals import locked_parent_errors
+
+        found = locked_parent_errors(
+            config, entity, [record.data for _, record in prepared], self.service.permissions
+        )
+        return [
+            RowError(index, errors)
+            for (index, _), errors in zip(prepared, found, strict=True)
+            if errors
+        ]
 
     def _live_targets(self, config, entity, rows: list[Any]) -> dict[str, set[int]]:
         """Per target entity, the referenced ids that are live and readable by the user."""

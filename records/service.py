@@ -314,6 +314,7 @@ class RecordService:
             values, refused = self._writable(config, entity, values)
             data, errors = normalize_input(entity, values)
             errors = refused + errors
+            approvals.check_parents_unlocked(config, entity, self.permissions, data)
             self._apply_defaults(entity, data, values)
             now = timezone.now()
             record = Record(
@@ -364,6 +365,9 @@ class RecordService:
             changes, errors = normalize_input(entity, values)
             errors = refused + errors
             previous = dict(record.data)
+            approvals.check_parents_unlocked(
+                config, entity, self.permissions, previous, {**previous, **changes}
+            )
             transitions = []
             data = self._complete(
                 config,
@@ -398,6 +402,7 @@ class RecordService:
             record = self._fetch(entity, record_id, lock=True)
             self.permissions.check_record(config, entity, record.pk, "delete")
             approvals.check_unlocked(config, entity, record.pk, self.permissions)
+            approvals.check_parents_unlocked(config, entity, self.permissions, record.data)
             self._soft_delete(config, entity, record, set())
 
     def restore(self, entity_key: str, record_id: int) -> RecordView:
@@ -411,6 +416,7 @@ class RecordService:
                     RecordErrorCode.NOT_DELETED,
                     f"{entity.key} {record.pk} is not in the recycle bin.",
                 )
+            approvals.check_parents_unlocked(config, entity, self.permissions, record.data)
             errors: list[FieldError] = []
             self._check_references(config, entity, record.data, errors)
             self._claim_unique_values(entity, record, record.data, errors)

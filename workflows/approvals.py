@@ -16,7 +16,7 @@ from enum import StrEnum
 from django.db.models import Q
 from django.utils import timezone
 
-from records.errors import RecordError, RecordErrorCode
+from records.errors import FieldError, RecordError, RecordErrorCode
 from records.models import Record
 from records.permissions import SystemPermissions
 from records.values import cel_record, condition_holds
@@ -430,22 +430,81 @@ def history(service, entity_key: str, record_id: int) -> list[ApprovalEntry]:
         )
 
 
+def _locking(config, entity_key: str) -> list[str]:
+    approvals = config.workflows.approvals.get(entity_key) if config.workflows else None
+    return [process.key for process in approvals or () if process.lock]
+
+
+def _exempt(config, permissions) -> bool:
+    return isinstance(permissions, SystemPermissions) or permissions.has(config, "edit_locked")
+
+
+def locked_ids(config, entity_key: str, record_ids) -> set[int]:
+    """Those of the records waiting for an approval that locks them."""
+    locking = _locking(config, entity_key)
+    if not locking or not record_ids:
+        return set()
+    return set(
+        ApprovalRequest.objects.filter(
+            entity=entity_key,
+            record_id__in=list(record_ids),
+            status=ApprovalRequest.Status.PENDING,
+            workflow__in=locking,
+        ).values_list("record_id", flat=True)
+    )
+
+
 def check_unlocked(config, entity, record_id: int, permissions) -> None:
     """Refuse a change to a record waiting for an approval (records service, every write)."""
-    approvals = config.workflows.approvals.get(entity.key) if config.workflows else None
-    if not approvals or not any(process.lock for process in approvals):
+    if not _locking(config, entity.key) or _exempt(config, permissions):
         return
-    if isinstance(permissions, SystemPermissions) or permissions.has(config, "edit_locked"):
-        return
-    locking = [process.key for process in approvals if process.lock]
-    if ApprovalRequest.objects.filter(
-        entity=entity.key,
-        record_id=record_id,
-        status=ApprovalRequest.Status.PENDING,
-        workflow__in=locking,
-    ).exists():
+    if locked_ids(config, entity.key, [record_id]):
         raise RecordError(
             RecordErrorCode.RECORD_LOCKED,
             f"This {entity.key} is waiting for an approval: it cannot be changed until the "
             "approval ends or is recalled.",
         )
+
+
+def locking_parents(config, entity) -> list[tuple[str, str]]:
+    """(lookup, parent entity) of the records that own this entity's (lookups that cascade:
+    a quote's lines) and may be locked by an approval: the lock covers them too."""
+    return [
+        (key, field.options["target"])
+        for key, field in entity.fields.items()
+        if field.options["type"] == "lookup"
+        and field.options.get("on_delete") == "cascade"
+        and _locking(config, field.options["target"])
+    ]
+
+
+def locked_parent_errors(config, entity, records: list[dict], permissions) -> list[list]:
+    """Per record (its values before or after the write), the FieldErrors of the lookups that
+    point at a parent waiting for an approval: its lines cannot change either."""
+    found: list[list] = [[] for _ in records]
+    parents = locking_parents(config, entity)
+    if not parents or _exempt(config, permissions):
+        return found
+    for key, target in parents:
+        wanted = {data.get(key) for data in records if isinstance(data.get(key), int)}
+        locked = locked_ids(config, target, wanted)
+        for index, data in enumerate(records):
+            if data.get(key) in locked:
+                found[index].append(
+                    FieldError(
+                        key,
+                        RecordErrorCode.RECORD_LOCKED,
+                        f"{target} {data[key]} is waiting for an approval: its {entity.key} "
+                        "records cannot change until the approval ends or is recalled.",
+                    )
+                )
+    return found
+
+
+def check_parents_unlocked(config, entity, permissions, *datas: dict) -> None:
+    """Refuse a write of a record whose owning parent, before or after, is locked."""
+    errors = [
+        e for found in locked_parent_errors(config, entity, list(datas), permissions) for e in found
+    ]
+    if errors:
+        raise RecordError(RecordErrorCode.RECORD_LOCKED, errors[0].message, errors=errors[:1])

@@ -13,6 +13,8 @@ from decimal import Decimal
 import pytest
 
 from api.tokens import issue_token
+from records.bulk import BulkWriter
+from records.errors import RecordError
 from records.service import RecordService
 from tenants.context import tenant_context
 from tenants.services import add_member
@@ -233,7 +235,7 @@ def test_a_discounted_quote_is_approved_by_the_manager_then_the_director(company
         "product", {"name": "Scanner", "code": "SC-1", "standard_price": "1000"}
     ).id
     quote = road.create(company.rep, "quote", {"name": "Initech scanners", "account": account})
-    road.create(
+    line = road.create(
         company.rep,
         "quote_line",
         {
@@ -247,6 +249,19 @@ def test_a_discounted_quote_is_approved_by_the_manager_then_the_director(company
     request = road.submit(company.rep, "quote", quote, "quote_discount_approval")
     settled(company)
     assert company.admin_service.get("quote", quote).values["status"] == "in_approval"
+    # While it waits, the quote and its lines are locked: no lower price slips in.
+    rep = RecordService(company.tenant, company.rep)
+    new_line = {"quote": quote, "product": product, "quantity": "1", "unit_price": "1"}
+    for attempt in (
+        lambda: rep.update("quote_line", line, {"discount": 60}),
+        lambda: rep.create("quote_line", new_line),
+        lambda: rep.delete("quote_line", line),
+        lambda: BulkWriter(rep).create("quote_line", [new_line]),
+    ):
+        with pytest.raises(RecordError) as refused:
+            attempt()
+        assert "record_locked" in str(refused.value) + str(getattr(refused.value, "rows", ""))
+    assert company.admin_service.get("quote", quote).values["line_count"] == 1
     assert road.approve(company.manager, request) == "pending"  # the director's step is next
     assert road.approve(company.director, request) == "approved"
     settled(company)
