@@ -24,6 +24,7 @@ STRING_LITERAL = re.compile(r"""("([^"\\]|\\.)*"|'([^'\\]|\\.)*')""")
 RECORD_REFERENCE = re.compile(r"\brecord\.([A-Za-z_][A-Za-z0-9_]*)")
 RECORD_INDEX = re.compile(r"""\brecord\[\s*(?:"([^"]*)"|'([^']*)')\s*\]""")
 CREATED_REFERENCE = re.compile(r"\bcreated\.([A-Za-z_][A-Za-z0-9_]*)")
+ITEM_REFERENCE = re.compile(r"\bitem\.([A-Za-z_][A-Za-z0-9_]*)")
 # Fields every record has, whatever the configuration.
 SYSTEM_FIELD_SAMPLES: dict[str, Callable[[int], Any]] = {
     "id": lambda v: [1, 2][v],
@@ -117,12 +118,14 @@ def check_expression(
     field_samples: dict[str, Callable[[int], Any]],
     expect: str | None,
     created: tuple[str, ...] | None = None,
+    item: dict[str, Callable[[int], Any]] | None = None,
 ) -> cel.Program:
     """Compile ``source`` and check it against the fields; ExpressionError says what is wrong.
 
     ``field_samples`` maps each field key of the record to a function giving a sample CEL value
     for variant 0 or 1. ``created`` names the records earlier actions of a workflow made
     (``created.account`` is the id of the one named ``account``); None where there are none.
+    ``item`` gives the field samples of the related record an action repeats over (``for_each``).
     """
     program = compile_expression(source)
     samples = {**SYSTEM_FIELD_SAMPLES, **field_samples}
@@ -136,6 +139,14 @@ def check_expression(
         named = set(CREATED_REFERENCE.findall(STRING_LITERAL.sub('""', source)))
         for name in sorted(named - set(created)):
             raise ExpressionError(f"no earlier action of this list is named {name!r} (as)")
+    uses_item = "item" in program.variables()
+    if uses_item:
+        if item is None:
+            raise ExpressionError("item.<field> is only known to an action repeated for_each")
+        item = {**SYSTEM_FIELD_SAMPLES, **item}
+        named = set(ITEM_REFERENCE.findall(STRING_LITERAL.sub('""', source)))
+        for key in sorted(named - set(item)):
+            raise ExpressionError(f"unknown field {key!r} in item.{key}")
     for variant in (0, 1):
         context = {
             "record": {key: sample(variant) for key, sample in samples.items()},
@@ -143,6 +154,8 @@ def check_expression(
         }
         if uses_created:
             context["created"] = {name: [1, 2][variant] for name in created}
+        if uses_item:
+            context["item"] = {key: sample(variant) for key, sample in item.items()}
         try:
             result = program.execute(context)
         except ZeroDivisionError:

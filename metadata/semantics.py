@@ -82,12 +82,15 @@ class CheckContext:
         expect: str | None,
         entity: dict | None = None,
         created: tuple[str, ...] | None = None,
+        item: dict | None = None,
     ):
+        """``item``: the entity an action repeats over (``for_each``), read as ``item.``."""
         return check_expression(
             source,
             field_samples=self.field_samples(entity or self.entity),
             expect=expect,
             created=created,
+            item=None if item is None else self.field_samples(item),
         )
 
 

@@ -260,3 +260,39 @@ def test_named_records_are_unknown_outside_actions(flows):
     assert problems(flows, [document_rule]) == [
         "workflows[0].condition: created.<name> is only known to the actions of a workflow"
     ]
+
+
+def test_repeated_actions_are_checked(flows):
+    def repeated(**changes):
+        action = {
+            "type": "create_record",
+            "entity": "deal",
+            "for_each": {"entity": "deal", "via": "company"},
+            "values": {"name": "x"},
+        }
+        action.update(changes)
+        return {
+            "key": "each",
+            "type": "automation",
+            "entity": "company",
+            "trigger": {"on": "update"},
+            "actions": [action],
+        }
+
+    assert problems(flows, [repeated(for_each={"entity": "deal", "via": "name"})]) == [
+        "workflows[0].actions[0].for_each.via: 'name' is not a lookup of deal to company"
+    ]
+    assert problems(flows, [repeated(**{"as": "copy"})]) == [
+        "workflows[0].actions[0].as: an action repeated for_each makes many records: it takes no as"
+    ]
+    assert problems(flows, [repeated(expressions={"amount": "item.ghost * 2.0"})]) == [
+        "workflows[0].actions[0].expressions.amount: unknown field 'ghost' in item.ghost"
+    ]
+    assert problems(
+        flows, [repeated(for_each={"entity": "deal", "via": "company", "filter": "item.name"})]
+    ) == ["workflows[0].actions[0].for_each.filter: must give a bool, but gives a string"]
+    plain = automation("plain", [{"type": "set_fields", "expressions": {"name": "item.name"}}])
+    assert problems(flows, [plain]) == [
+        "workflows[0].actions[0].expressions.name: item.<field> is only known to an action "
+        "repeated for_each"
+    ]

@@ -229,12 +229,21 @@ def test_an_opportunity_is_won(company, road):
     assert notified(company, company.manager, "Won: Globex fleet")
 
 
-def test_a_discounted_quote_is_approved_by_the_manager_then_the_director(company, road):
+def test_a_discounted_quote_is_approved_then_accepted_into_an_order(company, road):
     account = road.create(company.rep, "account", {"name": "Initech"})
+    deal = road.create(
+        company.rep,
+        "opportunity",
+        {"name": "Initech scanners", "account": account, "stage": "proposal", "amount": "5500"},
+    )
     product = company.admin_service.create(
         "product", {"name": "Scanner", "code": "SC-1", "standard_price": "1000"}
     ).id
-    quote = road.create(company.rep, "quote", {"name": "Initech scanners", "account": account})
+    quote = road.create(
+        company.rep,
+        "quote",
+        {"name": "Initech scanners", "account": account, "opportunity": deal},
+    )
     line = road.create(
         company.rep,
         "quote_line",
@@ -268,6 +277,30 @@ def test_a_discounted_quote_is_approved_by_the_manager_then_the_director(company
     approved = company.admin_service.get("quote", quote).values
     assert (approved["status"], approved["approved_discount"]) == ("approved", Decimal(45))
     assert notified(company, company.rep, "Discount approved: Initech scanners")
+
+    # The customer accepts: the quote becomes an order with the same lines, the deal is won.
+    road.create(
+        company.rep,
+        "quote_line",
+        {"quote": quote, "product": product, "quantity": "1", "unit_price": "500"},
+    )
+    road.transition(company.rep, "quote", quote, "send")
+    road.transition(company.rep, "quote", quote, "accept")
+    settled(company)
+    (order,) = records(company, "order", quote=quote)
+    assert (order["account"], order["opportunity"], order["status"]) == (account, deal, "draft")
+    lines = [
+        (line["product"], line["quantity"], line["unit_price"], line["discount"])
+        for line in sorted(records(company, "order_line", order=order["id"]), key=lambda r: r["id"])
+    ]
+    assert lines == [
+        (product, Decimal(10), Decimal(1000), Decimal(45)),
+        (product, Decimal(1), Decimal(500), Decimal(0)),
+    ]
+    accepted = company.admin_service.get("quote", quote).values
+    ordered = company.admin_service.get("order", order["id"]).values
+    assert ordered["grand_total"] == accepted["grand_total"] == Decimal("6780.00")
+    assert company.admin_service.get("opportunity", deal).values["stage"] == "closed_won"
 
 
 def test_an_overdue_case_is_escalated_by_the_beat(company, road):

@@ -573,3 +573,48 @@ def test_notifications_read_as_the_pages_in_each_readers_language(flows, add_mem
         "Big is Proposal",
         "Acme, 12,345.50, closes 03/31/2027, owner 王芳",
     )
+
+
+def test_a_record_created_for_each_related_record(flows):
+    """A company gone inactive: each of its open deals copied (the way an accepted quote's
+    lines become an order's), those the filter keeps only, all in one action."""
+    service = flows.publish(
+        [
+            {
+                "key": "copy_open_deals",
+                "type": "automation",
+                "entity": "company",
+                "trigger": {"on": "field_change", "fields": ["active"]},
+                "condition": "record.active == false",
+                "actions": [
+                    {
+                        "type": "create_record",
+                        "entity": "deal",
+                        "for_each": {
+                            "entity": "deal",
+                            "via": "company",
+                            "filter": "item.stage != 'won' && item.name != record.name",
+                        },
+                        "values": {"stage": "new"},
+                        "expressions": {
+                            "name": "'Copy of ' + item.name",
+                            "company": "record.id",
+                            "amount": "item.amount * 2.0",
+                        },
+                    }
+                ],
+            }
+        ]
+    )
+    company = service.create("company", {"name": "Acme"})
+    for name, stage, amount in (("A", "new", 10), ("B", "won", 20), ("C", "proposal", 30)):
+        service.create(
+            "deal", {"name": name, "company": company.id, "stage": stage, "amount": amount}
+        )
+    service.update("company", company.id, {"active": False})
+    assert set(deliver_all(flows)) == {"done"}
+    copies = [(d.data["name"], d.data["amount"]) for d in deals(flows)[3:]]
+    assert copies == [("Copy of A", "20.00"), ("Copy of C", "60.00")]
+    with tenant_context(flows.tenant):
+        (run,) = ActionRun.objects.filter(workflow="copy_open_deals")
+    assert run.result == {"created_each": [d.pk for d in deals(flows)[3:]], "entity": "deal"}

@@ -33,9 +33,12 @@ NAMED = {
 }
 
 
-def check_values(spec: dict, path: str, ctx, target: dict, source: dict) -> Iterator[Problem]:
+def check_values(
+    spec: dict, path: str, ctx, target: dict, source: dict, item: dict | None = None
+) -> Iterator[Problem]:
     """``values`` must suit their fields; ``expressions`` compile over ``source`` (the
-    triggering record) to the type of their field of ``target``."""
+    triggering record, and ``item`` of a repeated action) to the type of their field of
+    ``target``."""
     fields = {f["key"]: f for f in target.get("fields", [])}
     for group in ("values", "expressions"):
         for key, value in (spec.get(group) or {}).items():
@@ -64,14 +67,16 @@ def check_values(spec: dict, path: str, ctx, target: dict, source: dict) -> Iter
                         expect=field_type.cel_result_type(field),
                         entity=source,
                         created=ctx.named_before,
+                        item=item,
                     )
                 except ExpressionError as error:
                     yield Problem(where, "invalid_expression", str(error))
 
 
-def computed_values(spec: dict, context: ActionContext, target) -> dict:
-    """``values`` and the ``expressions`` evaluated over the event's record and the records
-    earlier actions of the list named (``created``)."""
+def computed_values(spec: dict, context: ActionContext, target, item: dict | None = None) -> dict:
+    """``values`` and the ``expressions`` evaluated over the event's record, the records
+    earlier actions of the list named (``created``) and the related record a repeated action
+    is at (``item``)."""
     from records.values import cel_record, evaluate, from_cel
     from workflows.definitions import program
 
@@ -82,7 +87,8 @@ def computed_values(spec: dict, context: ActionContext, target) -> dict:
         for key, source in expressions.items():
             field = target.fields[key]
             try:
-                result = evaluate(program(source), record, {"created": context.results})
+                variables = {"created": context.results, "item": item}
+                result = evaluate(program(source), record, variables)
                 stored = from_cel(field, result)
                 values[key] = (
                     None if stored is None else field.type.from_storage(stored, field.options)
@@ -150,6 +156,20 @@ class CreateRecord(Action):
         },
         **VALUES,
         **NAMED,
+        "for_each": {
+            "type": "object",
+            "required": ["entity", "via"],
+            "properties": {
+                "entity": {"$ref": "#/$defs/key"},
+                "via": {"$ref": "#/$defs/key"},
+                "filter": {"type": "string", "minLength": 1},
+            },
+            "additionalProperties": False,
+            "description": (
+                "one record per record of entity whose lookup via points at this one (a quote's "
+                "lines), those the CEL filter over item keeps; expressions read it as item"
+            ),
+        },
     }
     required_params = ("entity",)
 
@@ -160,7 +180,13 @@ class CreateRecord(Action):
                 f"{path}.entity", "unknown_entity", f"the entity {spec['entity']!r} does not exist"
             )
             return
-        yield from check_values(spec, path, ctx, target, entity)
+        item = None
+        if spec.get("for_each"):
+            item, problems = self.check_for_each(spec, f"{path}.for_each", ctx, entity)
+            yield from problems
+            if item is None:
+                return
+        yield from check_values(spec, path, ctx, target, entity, item)
         link = spec.get("link_field")
         if link is not None:
             field = next((f for f in target["fields"] if f["key"] == link), None)
@@ -171,21 +197,85 @@ class CreateRecord(Action):
                     f"{link!r} is not a lookup of {target['key']} to {entity['key']}",
                 )
 
+    @staticmethod
+    def check_for_each(spec, path, ctx, entity) -> tuple[dict | None, list[Problem]]:
+        """The entity repeated over, if the for_each names a lookup of it to this entity."""
+        each = spec["for_each"]
+        child = ctx.entities.get(each["entity"])
+        if child is None:
+            message = f"the entity {each['entity']!r} does not exist"
+            return None, [Problem(f"{path}.entity", "unknown_entity", message)]
+        problems = []
+        via = next((f for f in child["fields"] if f["key"] == each["via"]), None)
+        if via is None or via["type"] != "lookup" or via["target"] != entity["key"]:
+            message = f"{each['via']!r} is not a lookup of {child['key']} to {entity['key']}"
+            problems.append(Problem(f"{path}.via", "not_a_link", message))
+        if spec.get("as"):
+            message = "an action repeated for_each makes many records: it takes no as"
+            problems.append(Problem(f"{path[: -len('.for_each')]}.as", "named_many", message))
+        if each.get("filter"):
+            try:
+                ctx.check_cel(each["filter"], expect="bool", entity=entity, item=child)
+            except ExpressionError as error:
+                problems.append(Problem(f"{path}.filter", "invalid_expression", str(error)))
+        return child, problems
+
     def run(self, spec, context):
         from tenants.models import User
 
         target = context.config.entities[spec["entity"]]
-        values = computed_values(spec, context, target)
-        if spec.get("link_field"):
-            values[spec["link_field"]] = context.record_id
         owner = User.objects.filter(pk=context.system.get("owner") or 0).first()
-        try:
-            view = service(context).create(target.key, values, owner=owner)
-        except RecordError as error:
-            raise refused(error) from error
-        return {"created": view.id, "entity": target.key}
+        items = self.items(spec, context) if spec.get("for_each") else [None]
+        created = []
+        for item in items:
+            values = computed_values(spec, context, target, item)
+            if spec.get("link_field"):
+                values[spec["link_field"]] = context.record_id
+            try:
+                created.append(service(context).create(target.key, values, owner=owner).id)
+            except RecordError as error:
+                raise refused(error) from error
+        if spec.get("for_each"):
+            return {"created_each": created, "entity": target.key}
+        return {"created": created[0], "entity": target.key}
+
+    @staticmethod
+    def items(spec, context) -> list[dict]:
+        """The related records repeated over, as CEL sees them, in the order they were made."""
+        from records.values import cel_record, evaluate
+        from workflows.definitions import program
+
+        each = spec["for_each"]
+        child = context.config.entities[each["entity"]]
+        keep = program(each["filter"]) if each.get("filter") else None
+        record = cel_record(context.entity, context.record, context.system)
+        found, after = [], None
+        while True:
+            page = service(context).query(
+                child.key,
+                filter_tree={"field": each["via"], "op": "eq", "value": context.record_id},
+                order_by=[{"field": "id", "direction": "asc"}],
+                first=200,
+                after=after,
+            )
+            for view in page.rows:
+                stored = {
+                    key: child.fields[key].type.to_storage(value, child.fields[key].options)
+                    for key, value in view.values.items()
+                    if key in child.fields and value is not None
+                }
+                system = {"id": view.id, "version": view.version, "owner": view.owner_id or 0}
+                system |= {"created_at": view.created_at, "updated_at": view.updated_at}
+                item = cel_record(child, stored, system)
+                if keep is None or evaluate(keep, record, {"item": item}) is True:
+                    found.append(item)
+            if not page.has_next:
+                return found
+            after = page.end_cursor
 
     def describe(self, spec, context):
+        if spec.get("for_each"):
+            return f"create a {spec['entity']} for each {spec['for_each']['entity']}"
         return f"create a {spec['entity']}"
 
 
