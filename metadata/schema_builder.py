@@ -145,6 +145,13 @@ def build_schema() -> dict:
                     "title_field": {"$ref": "#/$defs/key"},
                     "icon": {"type": "string", "maxLength": 64},
                     "track_history": {"type": "boolean"},
+                    "owner_fields": {
+                        "type": "array",
+                        "items": {"$ref": "#/$defs/key"},
+                        "uniqueItems": True,
+                        "description": "user fields whose user counts as an owner for the "
+                        "roles' scopes (own, team, subordinates): the rep of a sales target",
+                    },
                     "duplicate_check": {
                         "type": "array",
                         "items": {"$ref": "#/$defs/key"},

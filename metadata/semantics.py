@@ -146,6 +146,14 @@ def check_entity(ctx: CheckContext, entity: dict, path: str) -> Iterator[Problem
                 "unknown_field",
                 f"{key!r} is not a field of {entity['key']}",
             )
+    types = {field["key"]: field["type"] for field in fields}
+    for index, key in enumerate(entity.get("owner_fields", [])):
+        if types.get(key) != "user":
+            yield Problem(
+                f"{path}.owner_fields[{index}]",
+                "not_a_user_field",
+                f"{key!r} is not a user field of {entity['key']}",
+            )
     for index, field in enumerate(fields):
         yield from check_field(ctx, field, f"{path}.fields[{index}]")
     validations = entity.get("validations", [])

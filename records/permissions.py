@@ -236,23 +236,27 @@ class Permissions:
             scope: sorted(g.role for g in access.grants if g.scopes[action] == scope)
             for scope in scopes
         }
+        owners = owner_columns(entity, alias)
         parts = []
         for scope in sorted(scopes):
             why = f"scope {scope} of {action} (role {', '.join(roles[scope])})"
             if scope == "all":
                 parts.append((why, "TRUE", []))
             elif scope == "own":
-                parts.append((why, f"{alias}.owner_id = %s", [me.user_id]))
+                sql = " OR ".join(f"{owner} = %s" for owner in owners)
+                parts.append((why, sql, [me.user_id] * len(owners)))
             elif scope == "team":
+                sql = " OR ".join(f"{owner} = ANY(%s)" for owner in owners)
                 parts.append(
                     (
                         why,
-                        f"({alias}.owner_id = ANY(%s) OR {alias}.team_id = ANY(%s))",
-                        [list(me.teammate_ids), list(me.team_ids)],
+                        f"({sql} OR {alias}.team_id = ANY(%s))",
+                        [*[list(me.teammate_ids)] * len(owners), list(me.team_ids)],
                     )
                 )
             elif scope == "subordinates":
-                parts.append((why, f"{alias}.owner_id = ANY(%s)", [list(me.subordinate_ids)]))
+                sql = " OR ".join(f"{owner} = ANY(%s)" for owner in owners)
+                parts.append((why, sql, [list(me.subordinate_ids)] * len(owners)))
         if action in ("read", "update"):
             edit = "" if action == "read" else " AND s.access = 'edit'"
             parts.append(
@@ -366,3 +370,15 @@ class SystemPermissions(Permissions):
 
     def has(self, config, permission: str) -> bool:
         return True
+
+
+def owner_columns(entity, alias: str) -> list[str]:
+    """The SQL of who owns a record for the scopes: its owner, and the users its
+    ``owner_fields`` name (a sales target's rep)."""
+    from records.sql_fields import quote_literal_key
+
+    extra = [
+        f"({alias}.data->>{quote_literal_key(key)})::bigint"
+        for key in entity.options.get("owner_fields", ())
+    ]
+    return [f"{alias}.owner_id", *extra]

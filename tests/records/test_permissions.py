@@ -691,3 +691,56 @@ def test_a_sharing_rule_may_read_the_owner_and_follows_a_reassignment(org):
     assert new.id in listed(carol)
     admin.assign("deal", new.id, owner=org.users["eve"])
     assert new.id not in listed(carol)
+
+
+def test_owner_fields_give_the_users_they_name_the_owners_scopes(make_tenant, add_member):
+    """A company's account manager reaches it as its owner does: own for themselves,
+    subordinates for their manager; nobody else."""
+    made = make_tenant("owners", pack="starter")
+    document = copy.deepcopy(document_of(active_version(made.tenant)))
+    company = next(e for e in document["entities"] if e["key"] == "company")
+    company["owner_fields"] = ["account_manager"]
+    document["roles"] += [
+        {
+            "key": "am",
+            "label": {"en": "Account manager"},
+            "entities": {"company": {"read": "own", "update": "own"}},
+        },
+        {
+            "key": "am_lead",
+            "label": {"en": "Leads account managers"},
+            "entities": {"company": {"read": "subordinates"}},
+        },
+    ]
+    publish(made.tenant, document=document)
+    alice = add_member(made.tenant, "alice@owners.test", roles=("am",))
+    bob = add_member(made.tenant, "bob@owners.test", roles=("am",))
+    dave = add_member(made.tenant, "dave@owners.test", roles=("am_lead",))
+    set_manager(made.tenant, "alice@owners.test", "dave@owners.test")
+    admin = RecordService(made.tenant, made.admin)
+    managed = admin.create("company", {"name": "Managed", "account_manager": alice.pk}).id
+    owned = admin.create("company", {"name": "Owned"}, owner=alice).id
+    other = admin.create("company", {"name": "Other", "account_manager": bob.pk}).id
+
+    def visible(user) -> list[int]:
+        return sorted(v.id for v in RecordService(made.tenant, user).query("company").rows)
+
+    assert visible(alice) == sorted([managed, owned])
+    assert visible(bob) == [other]
+    assert visible(dave) == sorted([managed, owned])  # his report's, by owner or by field
+    RecordService(made.tenant, alice).update("company", managed, {"phone": "+86 10 1234"})
+    with pytest.raises(RecordError) as refused:
+        RecordService(made.tenant, bob).update("company", managed, {"phone": "+1"})
+    assert refused.value.code == "not_found"
+
+
+def test_owner_fields_must_be_user_fields(make_tenant):
+    made = make_tenant("owners", pack="starter")
+    document = copy.deepcopy(document_of(active_version(made.tenant)))
+    company = next(e for e in document["entities"] if e["key"] == "company")
+    company["owner_fields"] = ["name"]
+    with pytest.raises(ConfigError) as refused:
+        publish(made.tenant, document=document)
+    assert [str(p) for p in refused.value.problems] == [
+        "entities[0].owner_fields[0]: 'name' is not a user field of company"
+    ]

@@ -22,6 +22,7 @@ FIELD_PROPERTIES = {
     "end_field",
     "title_field",
     "duplicate_check",
+    "owner_fields",
 }
 # Below these, keys belong to another entity (a related list, a record created elsewhere).
 OTHER_ENTITY = {"related", "actions", "values"}
