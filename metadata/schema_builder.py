@@ -145,6 +145,17 @@ def build_schema() -> dict:
                     "title_field": {"$ref": "#/$defs/key"},
                     "icon": {"type": "string", "maxLength": 64},
                     "track_history": {"type": "boolean"},
+                    "unique_together": {
+                        "type": "array",
+                        "items": {
+                            "type": "array",
+                            "items": {"$ref": "#/$defs/key"},
+                            "minItems": 2,
+                            "uniqueItems": True,
+                        },
+                        "description": "groups of fields no two records may share all the "
+                        "values of (a price list holds a product once)",
+                    },
                     "owner_fields": {
                         "type": "array",
                         "items": {"$ref": "#/$defs/key"},

@@ -128,6 +128,12 @@ def check_entities(ctx: CheckContext) -> Iterator[Problem]:
         yield from check_entity(ctx, entity, f"entities[{index}]")
 
 
+# Values a unique group cannot compare: many values, long texts, computed ones.
+NOT_IN_UNIQUE_GROUPS = (
+    "multi_choice", "multi_lookup", "long_text", "rich_text", "address", "formula", "rollup",
+)  # fmt: skip
+
+
 def check_entity(ctx: CheckContext, entity: dict, path: str) -> Iterator[Problem]:
     fields = entity.get("fields", [])
     keys = {field["key"] for field in fields}
@@ -147,6 +153,15 @@ def check_entity(ctx: CheckContext, entity: dict, path: str) -> Iterator[Problem
                 f"{key!r} is not a field of {entity['key']}",
             )
     types = {field["key"]: field["type"] for field in fields}
+    for index, group in enumerate(entity.get("unique_together", [])):
+        for position, key in enumerate(group):
+            where = f"{path}.unique_together[{index}][{position}]"
+            if key not in types:
+                message = f"{key!r} is not a field of {entity['key']}"
+                yield Problem(where, "unknown_field", message)
+            elif types[key] in NOT_IN_UNIQUE_GROUPS:
+                message = f"{key} is a {types[key]}: it cannot be part of a unique group"
+                yield Problem(where, "cannot_be_unique", message)
     for index, key in enumerate(entity.get("owner_fields", [])):
         if types.get(key) != "user":
             yield Problem(

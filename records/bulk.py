@@ -20,6 +20,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from records import unique_groups
 from records.errors import FieldError, RecordError, RecordErrorCode
 from records.models import UniqueValue
 from records.sharing import matching_sharing_rules
@@ -150,6 +151,12 @@ class BulkWriter:
                     # duplicates against them are found too (all is rolled back on failure).
                     batch_failures += self._locked_parents(config, entity, prepared)
                     batch_failures += self._claim_unique(entity, prepared)
+                    batch_failures += [
+                        RowError(index, [error])
+                        for index, error in sorted(
+                            unique_groups.rows_sharing(service.tenant.pk, entity, prepared).items()
+                        )
+                    ]
                     failures += batch_failures
                     if not batch_failures:
                         result.created += self._write(config, entity, prepared)

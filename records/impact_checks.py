@@ -75,6 +75,7 @@ def records_impact(tenant, old: dict | None, new: dict, diff: dict) -> list[Impa
                 items += _unique(stored_key, key, field, old_key)
             if field["type"] != previous["type"]:
                 items += _conversion(stored_key, key, field, previous, old_key)
+        items += _unique_groups(stored_key, entity, old_entities[stored_key], renamed)
         items += _rules(stored_key, entity, old_entities[stored_key])
     return items
 
@@ -117,6 +118,37 @@ def _unique(stored_entity, entity_key, field, stored_key):
             ids,
         )
     ]
+
+
+def _unique_groups(stored_entity, entity, previous, renamed):
+    """Records sharing the values of a group that becomes unique together."""
+    before = [sorted(group) for group in previous.get("unique_together", [])]
+    items = []
+    for group in entity.get("unique_together", []):
+        stored = [renamed.get(key, key) for key in group]
+        if sorted(stored) in before:
+            continue
+        values = ", ".join(f"data->{quote_literal_key(key)}" for key in stored)
+        some = " OR ".join(f"data->{quote_literal_key(key)} IS NOT NULL" for key in stored)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT array_agg(id ORDER BY id) FROM records_record WHERE entity = %s "
+                f"AND deleted_at IS NULL AND ({some}) GROUP BY {values} HAVING count(*) > 1",
+                [stored_entity],
+            )
+            ids = sorted(pk for (found,) in cursor.fetchall() for pk in found)
+        if ids:
+            items.append(
+                _item(
+                    "unique_violations",
+                    f"{entity['key']}.{'+'.join(group)}",
+                    f"{{n}} {entity['key']} record(s) share their {', '.join(group)} with "
+                    "another, which become unique together",
+                    "accept-violations",
+                    ids,
+                )
+            )
+    return items
 
 
 def _conversion(stored_entity, entity_key, field, previous, stored_key):

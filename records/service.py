@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from metadata.compiled import CompiledConfig, CompiledEntity, active_config
 from metadata.fieldtypes.computed import AUTONUMBER_TOKEN
+from records import unique_groups
 from records.errors import FieldError, RecordError, RecordErrorCode
 from records.models import AuditEntry, Counter, Record, Reference, UniqueValue
 from records.permissions import Permissions, SystemPermissions, denied
@@ -420,6 +421,7 @@ class RecordService:
             errors: list[FieldError] = []
             self._check_references(config, entity, record.data, errors)
             self._claim_unique_values(entity, record, record.data, errors)
+            unique_groups.check(self.tenant.pk, entity, record.data, errors, record.pk)
             self._raise(errors, entity)
             record.deleted_at, record.deleted_by = None, None
             record.version += 1
@@ -785,6 +787,7 @@ class RecordService:
     ) -> None:
         errors: list[FieldError] = []
         self._claim_unique_values(entity, record, data, errors, previous=previous)
+        unique_groups.check(self.tenant.pk, entity, data, errors, record.pk, previous or None)
         self._raise(errors, entity)
         for key, field in entity.fields.items():
             if field.options["type"] not in ("lookup", "multi_lookup"):
