@@ -156,6 +156,29 @@ def build_schema() -> dict:
                         "description": "groups of fields no two records may share all the "
                         "values of (a price list holds a product once)",
                     },
+                    "conflicts": {
+                        "type": "array",
+                        "description": "records whose time ranges overlap and that share the "
+                        "same fields (a double-booked meeting): a warning, not a refusal",
+                        "items": {
+                            "type": "object",
+                            "required": ["key", "start", "end", "same"],
+                            "properties": {
+                                "key": {"$ref": "#/$defs/key"},
+                                "start": {"$ref": "#/$defs/key"},
+                                "end": {"$ref": "#/$defs/key"},
+                                "same": {
+                                    "type": "array",
+                                    "items": {"$ref": "#/$defs/key"},
+                                    "uniqueItems": True,
+                                    "description": "fields both share (owner: the owner)",
+                                },
+                                "filter": {"type": "string", "minLength": 1},
+                                "message": {"$ref": "#/$defs/label"},
+                            },
+                            "additionalProperties": False,
+                        },
+                    },
                     "owner_fields": {
                         "type": "array",
                         "items": {"$ref": "#/$defs/key"},

@@ -134,6 +134,27 @@ NOT_IN_UNIQUE_GROUPS = (
 )  # fmt: skip
 
 
+def check_conflicts(ctx, entity: dict, path: str, types: dict) -> Iterator[Problem]:
+    """A conflict's range names date or date-time fields, ``same`` fields (or the owner) of
+    single values, and its filter is a condition over the record."""
+    yield from duplicates(entity.get("conflicts", []), "key", f"{path}.conflicts", "conflict")
+    for index, spec in enumerate(entity.get("conflicts", [])):
+        where = f"{path}.conflicts[{index}]"
+        for end in ("start", "end"):
+            if types.get(spec[end]) not in ("date", "datetime"):
+                message = f"{spec[end]!r} is not a date or date-time field of {entity['key']}"
+                yield Problem(f"{where}.{end}", "not_a_date", message)
+        for position, key in enumerate(spec["same"]):
+            if key != "owner" and (key not in types or types[key] in NOT_IN_UNIQUE_GROUPS):
+                message = f"{key!r} is not a single-valued field of {entity['key']} (or owner)"
+                yield Problem(f"{where}.same[{position}]", "unknown_field", message)
+        if spec.get("filter"):
+            try:
+                ctx.check_cel(spec["filter"], expect="bool", entity=entity)
+            except ExpressionError as error:
+                yield Problem(f"{where}.filter", "invalid_expression", str(error))
+
+
 def check_entity(ctx: CheckContext, entity: dict, path: str) -> Iterator[Problem]:
     fields = entity.get("fields", [])
     keys = {field["key"] for field in fields}
@@ -153,6 +174,7 @@ def check_entity(ctx: CheckContext, entity: dict, path: str) -> Iterator[Problem
                 f"{key!r} is not a field of {entity['key']}",
             )
     types = {field["key"]: field["type"] for field in fields}
+    yield from check_conflicts(ctx, entity, path, types)
     for index, group in enumerate(entity.get("unique_together", [])):
         for position, key in enumerate(group):
             where = f"{path}.unique_together[{index}][{position}]"

@@ -58,6 +58,17 @@ def system_values(record) -> dict:
 SYSTEM_MOMENTS = ("created_at", "updated_at")
 
 
+def api_value(value):
+    """A service value as the API and filters take it: dates and decimals as text."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if value.__class__.__name__ == "Decimal":
+        return str(value)
+    if isinstance(value, dict):
+        return {k: api_value(v) for k, v in value.items()}
+    return value
+
+
 def cel_record(
     entity: CompiledEntity, data: dict, system: dict, keys: frozenset[str] | None = None
 ) -> dict:

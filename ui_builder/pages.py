@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 from records.errors import RecordError, RecordErrorCode
 from records.service import RecordService
 from records.values import all_hold, cel_record
@@ -82,6 +84,7 @@ class RecordPage:
     tabs: list[tuple[str, list[Section]]]
     approvals: ApprovalPanel | None = None
     history: list | None = None  # the timeline, for users with view_audit
+    warnings: list = field(default_factory=list)  # (text, [(id, title)]): duplicates, conflicts
 
 
 def navigation(service: RecordService) -> list[tuple[str, str]]:
@@ -336,7 +339,26 @@ def record_page(
         version=view.version,
         tabs=tabs,
         history=timeline(service, config, entity, view.id),
+        warnings=record_warnings(service, entity, view),
     )
+
+
+def record_warnings(service, entity, view) -> list[tuple[str, list[tuple[int, str]]]]:
+    """What to tell the user about the record without refusing it: the records that may be
+    its duplicates, those it conflicts with (a double-booked meeting), named by title."""
+    from records.warnings import warnings_of
+
+    found = []
+    for warning in warnings_of(service, entity, view):
+        if warning.kind == "duplicate":
+            (key,) = warning.fields
+            label = label_of(entity.fields[key].options.get("label"), key)
+            text = _("Possible duplicates: the same %(field)s") % {"field": label}
+        else:
+            text = label_of(warning.message) or _("Overlaps with")
+        named = [(other.id, title_of(entity, other.values, other.id)) for other in warning.records]
+        found.append((text, named))
+    return found
 
 
 def approval_panel(service, config, entity, view) -> ApprovalPanel | None:

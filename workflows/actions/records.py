@@ -10,6 +10,7 @@ from metadata.cel_check import ExpressionError
 from metadata.fieldtypes import FieldValueError, field_types
 from metadata.fieldtypes.base import Problem
 from records.errors import RecordError
+from records.values import api_value
 from workflows.actions.base import Action, ActionContext, ActionError, register
 
 VALUES = {
@@ -95,18 +96,7 @@ def computed_values(spec: dict, context: ActionContext, target, item: dict | Non
                 )
             except Exception as error:  # noqa: BLE001  (CEL errors: a missing value, a division)
                 raise ActionError(f"{key}: {error}") from error
-    return {key: _plain(value) for key, value in values.items()}
-
-
-def _plain(value):
-    """A value as the service takes it from an API (decimals and dates as text)."""
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if value.__class__.__name__ == "Decimal":
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
+    return {key: api_value(value) for key, value in values.items()}
 
 
 def refused(error: RecordError) -> ActionError:
