@@ -43,6 +43,7 @@ from api.schema.compiled.planner import EntityNames
 from api.schema.notifications import notification_fields
 from api.schema.scalars import Date, DateTime, Decimal_, GenericScalar
 from api.schema.types import NAME, camel, output_value, reverse_relations, type_name
+from api.schema.warnings import warning_fields
 from metadata.compiled import CompiledConfig, CompiledEntity
 from metadata.fieldtypes.base import DAY_COUNTS, EQUALITY, ORDERED, RELATIVE_DATES, TEXTUAL
 
@@ -219,6 +220,7 @@ class SchemaBuilder:
         approval_queries, approval_mutations = approval_fields(self.config, FieldError, Member)
         query.update(approval_queries)
         mutation.update(approval_mutations)
+        query.update(warning_fields(self.config))
         notification_queries, notification_mutations = notification_fields()
         query.update(notification_queries)
         mutation.update(notification_mutations)

@@ -512,3 +512,29 @@ def approval_history(root, info, **args):
         if error.code == RecordErrorCode.NOT_FOUND:
             return []
         raise graphql_error(error) from error
+
+
+def record_warnings(root, info, **args):
+    from records.warnings import warnings_of
+    from ui_builder.display import label_of, title_of
+
+    context = crm(info)
+    service = context.service
+    pk = record_id(args["id"], args["entity"])
+    try:
+        entity = service.entity(args["entity"], service.configuration())
+        view = service.get(entity.key, pk)
+    except RecordError as error:
+        raise graphql_error(error) from error
+    return [
+        {
+            "kind": warning.kind,
+            "fields": warning.fields,
+            "message": label_of(warning.message) or None,
+            "records": [
+                {"recordId": other.id, "title": title_of(entity, other.values, other.id)}
+                for other in warning.records
+            ],
+        }
+        for warning in warnings_of(service, entity, view)
+    ]

@@ -99,3 +99,36 @@ def test_conflicts_are_checked_at_publish(make_tenant):
         "entities[1].conflicts[0].same[0]: 'ghost' is not a single-valued field of deal (or owner)",
         "entities[1].conflicts[0].filter: must give a bool, but gives an int",
     ]
+
+
+def test_integrators_read_the_warnings_in_graphql(crm_with_people, client):
+    from api.tokens import issue_token
+
+    rep = RecordService(crm_with_people.tenant, crm_with_people.rep)
+    first = meeting(rep, "Kick-off", "09:00", "10:00")
+    second = meeting(rep, "Double", "09:30", "10:30")
+    token = issue_token(crm_with_people.tenant, crm_with_people.rep)
+    query = """query($id: ID!) {
+      recordWarnings(entity: activity, id: $id) { kind fields message records { recordId title } }
+    }"""
+    response = client.post(
+        "/graphql/",
+        {"query": query, "variables": {"id": str(first)}},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert response.json()["data"]["recordWarnings"] == [
+        {
+            "kind": "double_booked",
+            "fields": ["start_at", "end_at"],
+            "message": "Overlaps with another activity of the same owner",
+            "records": [{"recordId": second, "title": "Double"}],
+        }
+    ]
+    missing = client.post(
+        "/graphql/",
+        {"query": query, "variables": {"id": "999999"}},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    ).json()
+    assert missing["errors"][0]["extensions"]["code"] == "not_found"
