@@ -25,6 +25,9 @@ RECORD_REFERENCE = re.compile(r"\brecord\.([A-Za-z_][A-Za-z0-9_]*)")
 RECORD_INDEX = re.compile(r"""\brecord\[\s*(?:"([^"]*)"|'([^']*)')\s*\]""")
 CREATED_REFERENCE = re.compile(r"\bcreated\.([A-Za-z_][A-Za-z0-9_]*)")
 ITEM_REFERENCE = re.compile(r"\bitem\.([A-Za-z_][A-Za-z0-9_]*)")
+RELATED_REFERENCE = re.compile(
+    r"\brelated\.([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?"
+)
 # Fields every record has, whatever the configuration.
 SYSTEM_FIELD_SAMPLES: dict[str, Callable[[int], Any]] = {
     "id": lambda v: [1, 2][v],
@@ -119,6 +122,7 @@ def check_expression(
     expect: str | None,
     created: tuple[str, ...] | None = None,
     item: dict[str, Callable[[int], Any]] | None = None,
+    related: dict[str, dict[str, Callable[[int], Any]]] | None = None,
 ) -> cel.Program:
     """Compile ``source`` and check it against the fields; ExpressionError says what is wrong.
 
@@ -126,6 +130,9 @@ def check_expression(
     for variant 0 or 1. ``created`` names the records earlier actions of a workflow made
     (``created.account`` is the id of the one named ``account``); None where there are none.
     ``item`` gives the field samples of the related record an action repeats over (``for_each``).
+    ``related`` gives, per lookup of the record, the field samples of the record it points at
+    (``related.account.industry``), where the expression may read them (formulas, defaults and
+    validation rules).
     """
     program = compile_expression(source)
     samples = {**SYSTEM_FIELD_SAMPLES, **field_samples}
@@ -147,6 +154,22 @@ def check_expression(
         named = set(ITEM_REFERENCE.findall(STRING_LITERAL.sub('""', source)))
         for key in sorted(named - set(item)):
             raise ExpressionError(f"unknown field {key!r} in item.{key}")
+    uses_related = "related" in program.variables()
+    if uses_related:
+        if related is None:
+            raise ExpressionError(
+                "related.<lookup>.<field> is only known to formulas, defaults and validation rules"
+            )
+        text = STRING_LITERAL.sub('""', source)
+        for lookup, key in RELATED_REFERENCE.findall(text):
+            if lookup not in related:
+                raise ExpressionError(
+                    f"{lookup!r} is not a lookup of the record (related.{lookup})"
+                )
+            if not key:
+                raise ExpressionError(f"name a field of the record: related.{lookup}.<field>")
+            if key not in related[lookup] and key not in SYSTEM_FIELD_SAMPLES:
+                raise ExpressionError(f"unknown field {key!r} in related.{lookup}.{key}")
     for variant in (0, 1):
         context = {
             "record": {key: sample(variant) for key, sample in samples.items()},
@@ -156,6 +179,14 @@ def check_expression(
             context["created"] = {name: [1, 2][variant] for name in created}
         if uses_item:
             context["item"] = {key: sample(variant) for key, sample in item.items()}
+        if uses_related:
+            context["related"] = {
+                lookup: {
+                    key: sample(variant)
+                    for key, sample in {**SYSTEM_FIELD_SAMPLES, **fields}.items()
+                }
+                for lookup, fields in related.items()
+            }
         try:
             result = program.execute(context)
         except ZeroDivisionError:

@@ -83,15 +83,27 @@ class CheckContext:
         entity: dict | None = None,
         created: tuple[str, ...] | None = None,
         item: dict | None = None,
+        related: bool = False,
     ):
-        """``item``: the entity an action repeats over (``for_each``), read as ``item.``."""
+        """``item``: the entity an action repeats over (``for_each``), read as ``item.``;
+        ``related``: whether the expression may read the records the lookups point at."""
+        entity = entity or self.entity
         return check_expression(
             source,
-            field_samples=self.field_samples(entity or self.entity),
+            field_samples=self.field_samples(entity),
             expect=expect,
             created=created,
             item=None if item is None else self.field_samples(item),
+            related=self.related_samples(entity) if related else None,
         )
+
+    def related_samples(self, entity: dict) -> dict:
+        """Per lookup of the entity, the field samples of its target."""
+        return {
+            field["key"]: self.field_samples(self.entities[field["target"]])
+            for field in entity.get("fields", [])
+            if field["type"] == "lookup" and field.get("target") in self.entities
+        }
 
 
 def duplicates(items: list[dict], key: str, path: str, what: str) -> Iterator[Problem]:
@@ -198,7 +210,7 @@ def check_entity(ctx: CheckContext, entity: dict, path: str) -> Iterator[Problem
     for index, rule in enumerate(validations):
         rule_path = f"{path}.validations[{index}]"
         try:
-            ctx.check_cel(rule["rule"], expect="bool")
+            ctx.check_cel(rule["rule"], expect="bool", related=True)
         except ExpressionError as error:
             yield Problem(f"{rule_path}.rule", "invalid_expression", str(error))
         for field_index, key in enumerate(rule.get("fields", [])):
@@ -248,7 +260,7 @@ def check_default(ctx, field, field_type, path) -> Iterator[Problem]:
     default = field["default"]
     if isinstance(default, dict) and set(default) == {"cel"}:
         try:
-            ctx.check_cel(default["cel"], expect=field_type.cel_result_type(field))
+            ctx.check_cel(default["cel"], expect=field_type.cel_result_type(field), related=True)
         except ExpressionError as error:
             yield Problem(f"{path}.default.cel", "invalid_expression", str(error))
         return

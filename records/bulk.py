@@ -20,7 +20,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from records import unique_groups
+from records import related_values, unique_groups
 from records.errors import FieldError, RecordError, RecordErrorCode
 from records.models import UniqueValue
 from records.sharing import matching_sharing_rules
@@ -137,9 +137,11 @@ class BulkWriter:
                 def validate(index: int) -> Future:
                     start, batch = batches[index]
                     live = self._live_targets(config, entity, batch)  # the database: here
+                    wanted = related_values.wanted(entity, batch)
+                    related = related_values.fetch(config, entity, wanted)  # and here
                     context = contextvars.copy_context()
                     return pool.submit(
-                        context.run, self._prepare, config, entity, batch, start, live
+                        context.run, self._prepare, config, entity, batch, start, live, related
                     )
 
                 pending = validate(0) if batches else None
@@ -164,7 +166,15 @@ class BulkWriter:
                 raise BulkError(failures)
         return result
 
-    def _prepare(self, config, entity, rows: list[Any], start: int, live: dict[str, set[int]]):
+    def _prepare(
+        self,
+        config,
+        entity,
+        rows: list[Any],
+        start: int,
+        live: dict[str, set[int]],
+        related: dict[int, dict],
+    ):
         """Normalize and validate a batch without touching the database (it runs beside the
         previous batch's writes): (index, record) pairs and the failing rows."""
         service, now = self.service, timezone.now()
@@ -176,7 +186,12 @@ class BulkWriter:
                 values, refused = service._writable(config, entity, values)
                 data, errors = normalize_input(entity, values)
                 errors = refused + errors
-                service._apply_defaults(entity, data, values if isinstance(values, dict) else {})
+                service._apply_defaults(
+                    entity,
+                    data,
+                    values if isinstance(values, dict) else {},
+                    related_values.related_of(entity, data, related),
+                )
                 record = NewRecord(
                     tenant_id=service.tenant.pk,
                     entity=entity.key,
@@ -194,6 +209,7 @@ class BulkWriter:
                     errors,
                     live,
                     given=set(values) if isinstance(values, dict) else set(),
+                    related_records=related,
                 )
                 record.shared_by_rules = matching_sharing_rules(config, entity, record)
                 prepared.append((start + offset, record))

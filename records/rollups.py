@@ -103,7 +103,7 @@ def refresh_parent(
         rollups = [f for f in parent.fields.values() if f.options["type"] == "rollup"]
     for field in rollups:
         _put(updated, field.key, compute(config, field.options, parent_id))
-    if _save_parent(parent, parent_id, data, updated, system) and level < MAX_LEVELS:
+    if _save_parent(config, parent, parent_id, data, updated, system) and level < MAX_LEVELS:
         refresh_for_child(config, parent, data, updated, level + 1)
 
 
@@ -143,7 +143,7 @@ def add_new_children(config: CompiledConfig, child: CompiledEntity, children: li
                 _put(updated, field_key, compute(config, options, parent_id))
             else:
                 _put(updated, field_key, _combine(function, data.get(field_key), values))
-        _compute_formulas(parent, updated, system)
+        _compute_formulas(config, parent, updated, system)
         if updated != data:
             writes.append((parent_id, json.dumps(updated)))
             changed.append((parent, data, updated))
@@ -197,11 +197,11 @@ def _put(data: dict, key: str, value) -> None:
 
 
 def _save_parent(
-    parent: CompiledEntity, parent_id: int, data: dict, updated: dict, system: dict
+    config, parent: CompiledEntity, parent_id: int, data: dict, updated: dict, system: dict
 ) -> bool:
     """Recompute the parent's formulas (they may read its rollups) and write what changed;
     whether anything did."""
-    _compute_formulas(parent, updated, system)
+    _compute_formulas(config, parent, updated, system)
     if updated == data:
         return False
     with connection.cursor() as cursor:
@@ -212,11 +212,15 @@ def _save_parent(
     return True
 
 
-def _compute_formulas(parent: CompiledEntity, updated: dict, system: dict) -> None:
+def _compute_formulas(config, parent: CompiledEntity, updated: dict, system: dict) -> None:
+    from records.related_values import for_record
+
+    variables = {"related": for_record(config, parent, updated)}
     for key in parent.formula_order:
         try:
             record = cel_record(parent, updated, system)
-            value = from_cel(parent.fields[key], evaluate(parent.formulas[key], record))
+            value = evaluate(parent.formulas[key], record, variables)
+            value = from_cel(parent.fields[key], value)
         except Exception:  # noqa: BLE001  (no value over empty inputs)
             value = None
         _put(updated, key, value)

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from metadata.compiled import CompiledConfig, CompiledEntity, active_config
 from metadata.fieldtypes.computed import AUTONUMBER_TOKEN
-from records import unique_groups
+from records import related_values, unique_groups
 from records.errors import FieldError, RecordError, RecordErrorCode
 from records.models import AuditEntry, Counter, Record, Reference, UniqueValue
 from records.permissions import Permissions, SystemPermissions, denied
@@ -316,7 +316,9 @@ class RecordService:
             data, errors = normalize_input(entity, values)
             errors = refused + errors
             approvals.check_parents_unlocked(config, entity, self.permissions, data)
-            self._apply_defaults(entity, data, values)
+            self._apply_defaults(
+                entity, data, values, related_values.for_record(config, entity, data)
+            )
             now = timezone.now()
             record = Record(
                 tenant=self.tenant,
@@ -626,7 +628,10 @@ class RecordService:
             raise RecordError(RecordErrorCode.NOT_FOUND, f"There is no {entity.key} {record_id}.")
         return record
 
-    def _apply_defaults(self, entity: CompiledEntity, data: dict, given: dict) -> None:
+    def _apply_defaults(
+        self, entity: CompiledEntity, data: dict, given: dict, related: dict | None = None
+    ) -> None:
+        """Defaults of the fields not given; computed ones may read ``related`` records."""
         for key, field in entity.fields.items():
             if field.options["type"] == "rollup" and field.options["function"] == "count":
                 data[key] = 0  # a new record has nothing pointing at it yet
@@ -637,8 +642,14 @@ class RecordService:
             if isinstance(default, dict) and set(default) == {"cel"}:
                 from metadata.cel_check import compile_expression
 
-                value = evaluate(compile_expression(default["cel"]), cel_record(entity, data, {}))
-                data[key] = from_cel(field, value)
+                program = compile_expression(default["cel"])
+                try:
+                    value = evaluate(program, cel_record(entity, data, {}), {"related": related})
+                except Exception:  # noqa: BLE001  (no default over empty inputs)
+                    continue
+                stored = from_cel(field, value)
+                if stored is not None:
+                    data[key] = stored
             else:
                 normalized = field.type.normalize(default, field.options)
                 data[key] = field.type.to_storage(normalized, field.options)
@@ -674,6 +685,7 @@ class RecordService:
         previous: dict | None = None,
         transitions: list | None = None,
         given: set[str] | None = None,
+        related_records: dict[int, dict] | None = None,
     ) -> dict:
         """Drop empty values, compute formulas, check required, rules, references.
 
@@ -684,6 +696,13 @@ class RecordService:
         if errors:
             self._raise(errors, entity)
         system = system_values(record)
+        # The records the lookups point at, for related.<lookup>.<field> (bulk writes read them
+        # beforehand: ``related_records``).
+        if related_records is None:
+            related = related_values.for_record(config, entity, data)
+        else:
+            related = related_values.related_of(entity, data, related_records)
+        variables = {"related": related}
         # One CEL view of the record, kept current as formulas fill in (later formulas and
         # the rules read earlier ones).
         programs = [entity.formulas[key] for key in entity.formula_order]
@@ -693,7 +712,7 @@ class RecordService:
         for key in entity.formula_order:
             field = entity.fields[key]
             try:
-                value = evaluate(entity.formulas[key], record_for_rules)
+                value = evaluate(entity.formulas[key], record_for_rules, variables)
                 stored = from_cel(field, value)
             except Exception:  # noqa: BLE001  (a formula over empty inputs has no value)
                 stored = None
@@ -707,7 +726,7 @@ class RecordService:
             if field.options.get("required") and data.get(key) is None:
                 errors.append(FieldError(key, "required", f"{key} is required"))
         for rule in entity.rules:
-            if not self._rule_holds(rule, record_for_rules):
+            if not self._rule_holds(rule, record_for_rules, related):
                 locale_message = rule.message.get("en") or next(iter(rule.message.values()))
                 for field_key in rule.fields or (None,):
                     errors.append(FieldError(field_key, f"rule:{rule.key}", locale_message))
@@ -738,15 +757,20 @@ class RecordService:
         return data
 
     @staticmethod
-    def _rule_holds(rule, record: dict) -> bool:
+    def _rule_holds(rule, record: dict, related: dict | None = None) -> bool:
         """A rule holds when it gives true. A rule that cannot be evaluated because a field it
-        reads is empty does not apply: rules do not fire on missing data."""
+        reads is empty (or a lookup it reads through) does not apply: rules do not fire on
+        missing data."""
         from metadata.cel_check import referenced_fields
 
         try:
-            return evaluate(rule.program, record) is True
+            return evaluate(rule.program, record, {"related": related}) is True
         except Exception:  # noqa: BLE001
-            return any(record.get(key) is None for key in referenced_fields(rule.program.source))
+            source = rule.program.source
+            return any(record.get(key) is None for key in referenced_fields(source)) or any(
+                (related or {}).get(lookup) is None
+                for lookup in related_values.lookups_read((source,))
+            )
 
     def _check_references(
         self,

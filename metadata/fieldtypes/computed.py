@@ -116,7 +116,7 @@ class Formula(Computed):
 
     def check_options(self, field, path, ctx):
         try:
-            ctx.check_cel(field["expression"], expect=self.cel_result_type(field))
+            ctx.check_cel(field["expression"], expect=self.cel_result_type(field), related=True)
         except ExpressionError as error:
             yield Problem(f"{path}.expression", "invalid_expression", str(error))
 

@@ -9,6 +9,7 @@ import pytest
 
 from metadata.packs import PACKS_DIR
 from metadata.semantics import validate_document
+from records.errors import RecordError
 from records.reports import run_report
 from records.service import RecordService
 
@@ -123,3 +124,23 @@ def test_lead_conversion_by_source(book):
     assert (rows["web"]["leads"], rows["web"]["converted"]) == (3, 1)
     assert rows["web"]["rate"] == pytest.approx(1 / 3)
     assert rows["referral"]["rate"] == pytest.approx(1.0)
+
+
+def test_lines_take_the_product_price_and_blacklisted_accounts_get_no_new_orders(make_tenant):
+    made = make_tenant("prices", pack="crm")
+    service = RecordService(made.tenant, made.admin)
+    account = service.create("account", {"name": "Acme"}).id
+    product = service.create(
+        "product", {"name": "Scanner", "code": "SC-1", "standard_price": "1200"}
+    ).id
+    quote = service.create("quote", {"name": "Q", "account": account}).id
+    line = service.create("quote_line", {"quote": quote, "product": product, "quantity": "2"})
+    assert line.values["unit_price"] == Decimal(1200)
+    order = service.create("order", {"account": account, "order_date": "2026-05-01"}).id
+    service.update("account", account, {"blacklisted": True})
+    with pytest.raises(RecordError) as refused:
+        service.create("order", {"account": account, "order_date": "2026-06-01"})
+    assert [(e.field, e.code) for e in refused.value.errors] == [
+        ("account", "rule:account_not_blacklisted")
+    ]
+    service.update("order", order, {"description": "still delivered"})  # existing ones go on
