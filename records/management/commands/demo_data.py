@@ -28,10 +28,12 @@ class Command(BaseCommand):
             report = fill(tenant, scale=options["scale"], seed=options["seed"])
         except RecordError as error:
             raise CommandError(error.message) from error
-        for entity, count in report.created.items():
+        for entity in {**report.created, **report.refused}:
             refused = report.refused.get(entity)
+            why = ", ".join(f"{r} {n}" for r, n in report.reasons.get(entity, {}).items())
             self.stdout.write(
-                f"{entity}\t{count}" + (f"\t({refused} refused by the rules)" if refused else "")
+                f"{entity}\t{report.created.get(entity, 0)}"
+                + (f"\t({refused} refused by the rules: {why})" if refused else "")
             )
         self.stdout.write(
             f"{sum(report.created.values())} records and {report.transitions} state changes "
