@@ -618,3 +618,50 @@ def test_a_record_created_for_each_related_record(flows):
     with tenant_context(flows.tenant):
         (run,) = ActionRun.objects.filter(workflow="copy_open_deals")
     assert run.result == {"created_each": [d.pk for d in deals(flows)[3:]], "entity": "deal"}
+
+
+def test_notifications_reach_the_addresses_the_record_holds(flows):
+    """People outside: the e-mail of the company the deal points at (through its lookup)."""
+    service = flows.publish(
+        [
+            automation(
+                "tell_customer",
+                [
+                    {
+                        "type": "notify",
+                        "to": {"email_fields": ["company.email"], "emails": ["sales@acme.test"]},
+                        "subject": {"en": "Your offer {name}"},
+                        "channels": ["email"],
+                    }
+                ],
+            )
+        ]
+    )
+    company = service.create("company", {"name": "Acme", "email": "buyer@acme.example"})
+    service.create("deal", {"name": "Big", "company": company.id})
+    deliver_all(flows)
+    assert [(m.to, m.subject) for m in mail.outbox] == [
+        (["buyer@acme.example"], "Your offer Big"),
+        (["sales@acme.test"], "Your offer Big"),
+    ]
+
+
+def test_email_fields_must_be_email_fields(flows):
+    from tests.workflows.test_configuration import problems
+
+    bad = automation(
+        "bad",
+        [
+            {
+                "type": "notify",
+                "to": {"email_fields": ["name", "company.phone"]},
+                "subject": {"en": "x"},
+            }
+        ],
+    )
+    assert problems(flows, [bad]) == [
+        "workflows[0].actions[0].to.email_fields[0]: 'name' is not an e-mail field of deal or of "
+        "a record it points at",
+        "workflows[0].actions[0].to.email_fields[1]: 'company.phone' is not an e-mail field of "
+        "deal or of a record it points at",
+    ]

@@ -103,6 +103,15 @@ class Notify(Action):
                 "roles": {"type": "array", "items": {"$ref": "#/$defs/key"}},
                 "user_fields": {"type": "array", "items": {"$ref": "#/$defs/key"}},
                 "emails": {"type": "array", "items": {"type": "string", "format": "email"}},
+                "email_fields": {
+                    "type": "array",
+                    "items": {
+                        "type": "string",
+                        "pattern": "^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)?$",
+                    },
+                    "description": "e-mail fields of the record (email) or of the records a "
+                    "lookup or multi-lookup points at (attendees.email): people outside",
+                },
             },
             "additionalProperties": False,
             "minProperties": 1,
@@ -133,6 +142,7 @@ class Notify(Action):
                     "not_a_user_field",
                     f"{key!r} is not a user field of {entity['key']}",
                 )
+        yield from self.check_email_fields(spec, path, ctx, entity)
         for group in ("subject", "message"):
             for locale, text in (spec.get(group) or {}).items():
                 for key in PLACEHOLDER.findall(text):
@@ -142,6 +152,54 @@ class Notify(Action):
                             "unknown_field",
                             f"{{{key}}} is not a field of {entity['key']}",
                         )
+
+    @staticmethod
+    def check_email_fields(spec, path, ctx, entity) -> list[Problem]:
+        """Each e-mail field names an e-mail field, of the record or through a lookup."""
+        problems = []
+        fields = {f["key"]: f for f in entity.get("fields", [])}
+        for index, name in enumerate(spec["to"].get("email_fields") or []):
+            head, _, tail = name.partition(".")
+            field, target = fields.get(head), entity
+            if tail and field is not None and field["type"] in ("lookup", "multi_lookup"):
+                target = ctx.entities.get(field["target"], {})
+                field = next((f for f in target.get("fields", []) if f["key"] == tail), None)
+            elif tail:
+                field = None
+            if field is None or field["type"] != "email":
+                problems.append(
+                    Problem(
+                        f"{path}.to.email_fields[{index}]",
+                        "not_an_email_field",
+                        f"{name!r} is not an e-mail field of {entity['key']} or of a record it "
+                        "points at",
+                    )
+                )
+        return problems
+
+    @staticmethod
+    def addresses(spec, context) -> list[str]:
+        """The addresses the record's e-mail fields hold, directly or through its lookups."""
+        from records.related_values import fetch
+
+        found: list[str] = []
+        through: dict[str, list[str]] = {}
+        for name in spec["to"].get("email_fields") or []:
+            head, _, tail = name.partition(".")
+            if not tail:
+                found.append(context.record.get(head))
+            else:
+                through.setdefault(head, []).append(tail)
+        ids = {}
+        for head in through:
+            value = context.record.get(head)
+            ids[head] = set(value if isinstance(value, list) else [value] if value else [])
+        records = fetch(context.config, context.entity, ids) if ids else {}
+        for head, tails in through.items():
+            for pk in sorted(ids[head]):
+                for tail in tails:
+                    found.append((records.get(pk) or {}).get(tail))
+        return sorted({address for address in found if address})
 
     def recipients(self, spec, context):
         from tenants.models import Membership, User
@@ -189,21 +247,24 @@ class Notify(Action):
                     },
                 )
             if "email" in channels:
-                self.mail(subject, body, [user.email], context)
+                self.mail(subject, body, user.email, context)
             sent.append(user.pk)
-        emails = spec["to"].get("emails") or []
+        emails = sorted({*(spec["to"].get("emails") or []), *self.addresses(spec, context)})
         if emails and "email" in channels:  # addresses outside: the platform's language
             body = fill.render(localized(message, None), None)
             subject = fill.render(localized(spec["subject"], None), None)
-            self.mail(subject, body, emails, context)
+            for address in emails:  # one message each: customers do not see each other
+                self.mail(subject, body, address, context)
         return {"users": sent, "emails": len(emails)}
 
     @staticmethod
-    def mail(subject: str, body: str, to: list[str], context) -> None:
-        # The same Message-ID on a redelivery: mail systems can drop the duplicate.
-        message_id = f"<{context.idempotency_key.replace(':', '.')}@crm.workflows>"
+    def mail(subject: str, body: str, to: str, context) -> None:
+        # The same Message-ID on a redelivery (one per recipient): mail systems can drop the
+        # duplicate.
+        digest = hashlib.sha256(to.lower().encode()).hexdigest()[:12]
+        message_id = f"<{context.idempotency_key.replace(':', '.')}.{digest}@crm.workflows>"
         try:
-            EmailMessage(subject, body, to=to, headers={"Message-ID": message_id}).send()
+            EmailMessage(subject, body, to=[to], headers={"Message-ID": message_id}).send()
         except OSError as error:  # the mail server unreachable: try again later
             raise ActionError(f"e-mail not sent: {error}", retry=True) from error
 
