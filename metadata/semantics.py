@@ -60,10 +60,17 @@ class CheckContext:
         for entity in document.get("entities", []):
             self.entities.setdefault(entity["key"], entity)
         self.entity_keys = set(self.entities)
+        self.role_keys = {role.get("key") for role in document.get("roles", [])}
         self.entity: dict = {}
         # While a workflow's actions are checked: the names (``as``) of the records the
         # actions before the one checked make; None elsewhere.
         self.named_before: tuple[str, ...] | None = None
+
+    def unknown_roles(self, names, path: str) -> Iterator[Problem]:
+        """A problem at ``path[i]`` for each role name the document does not define."""
+        for index, role in enumerate(names or ()):
+            if role not in self.role_keys:
+                yield Problem(f"{path}[{index}]", "unknown_role", f"there is no role {role!r}")
 
     def field_samples(self, entity: dict) -> dict:
         samples = {}
@@ -357,7 +364,6 @@ def check_role(ctx: CheckContext, role: dict, path: str) -> Iterator[Problem]:
 def check_sharing_rules(ctx: CheckContext) -> Iterator[Problem]:
     rules = ctx.document.get("sharing_rules", [])
     yield from duplicates(rules, "key", "sharing_rules", "sharing rule")
-    roles = {role.get("key") for role in ctx.document.get("roles", [])}
     for index, rule in enumerate(rules):
         path = f"sharing_rules[{index}]"
         entity = ctx.entities.get(rule["entity"])
@@ -370,11 +376,7 @@ def check_sharing_rules(ctx: CheckContext) -> Iterator[Problem]:
             ctx.check_cel(rule["condition"], expect="bool", entity=entity)
         except ExpressionError as error:
             yield Problem(f"{path}.condition", "invalid_expression", str(error))
-        for role_index, role in enumerate(rule.get("roles", [])):
-            if role not in roles:
-                yield Problem(
-                    f"{path}.roles[{role_index}]", "unknown_role", f"there is no role {role!r}"
-                )
+        yield from ctx.unknown_roles(rule.get("roles"), f"{path}.roles")
         if not rule.get("roles") and not rule.get("teams"):
             yield Problem(path, "shared_with_nobody", "name the roles or teams it shares with")
 

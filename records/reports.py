@@ -185,7 +185,6 @@ def check_reports(ctx) -> Iterator[Problem]:
         config = compile_document(0, ctx.document)
     except Exception:  # noqa: BLE001  (the document's other problems are reported elsewhere)
         config = None
-    roles = {role.get("key") for role in ctx.document.get("roles", [])}
     for index, spec in enumerate(reports):
         path = f"reports[{index}]"
         if spec["key"] in seen:
@@ -193,11 +192,7 @@ def check_reports(ctx) -> Iterator[Problem]:
                 f"{path}.key", "duplicate_key", f"the report {spec['key']!r} is defined twice"
             )
         seen.add(spec["key"])
-        for role_index, role in enumerate(spec.get("roles", [])):
-            if role not in roles:
-                yield Problem(
-                    f"{path}.roles[{role_index}]", "unknown_role", f"there is no role {role!r}"
-                )
+        yield from ctx.unknown_roles(spec.get("roles"), f"{path}.roles")
         sets = datasets(spec)
         widths = {len(d.get("group_by", [])) for d in sets}
         if len(widths) > 1:

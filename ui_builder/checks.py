@@ -17,7 +17,6 @@ SYSTEM_FIELDS = ("id", "owner", "created_at", "updated_at", "created_by", "versi
 
 
 def check_layouts(ctx) -> Iterator[Problem]:
-    roles = {role.get("key") for role in ctx.document.get("roles", [])}
     defaults: dict[tuple, str] = {}
     for index, layout in enumerate(ctx.document.get("layouts", [])):
         entity = ctx.entities.get(layout.get("entity"))
@@ -25,11 +24,7 @@ def check_layouts(ctx) -> Iterator[Problem]:
             continue  # named by the reference checks
         path = f"layouts[{index}]"
         fields = {f["key"]: f for f in entity.get("fields", [])}
-        for role_index, role in enumerate(layout.get("roles", [])):
-            if role not in roles:
-                yield Problem(
-                    f"{path}.roles[{role_index}]", "unknown_role", f"there is no role {role!r}"
-                )
+        yield from ctx.unknown_roles(layout.get("roles"), f"{path}.roles")
         if layout.get("default"):
             slot = (layout["entity"], layout["type"])
             if slot in defaults:
@@ -139,7 +134,6 @@ def check_related(ctx, related: dict, path: str, entity: dict) -> Iterator[Probl
 
 
 def check_dashboards(ctx) -> Iterator[Problem]:
-    roles = {role.get("key") for role in ctx.document.get("roles", [])}
     reports = {report.get("key") for report in ctx.document.get("reports", [])}
     seen: set[str] = set()
     default = None
@@ -158,11 +152,7 @@ def check_dashboards(ctx) -> Iterator[Problem]:
                     f"{path}.default", "two_defaults", f"{default} is already the default"
                 )
             default = default or dashboard["key"]
-        for role_index, role in enumerate(dashboard.get("roles", [])):
-            if role not in roles:
-                yield Problem(
-                    f"{path}.roles[{role_index}]", "unknown_role", f"there is no role {role!r}"
-                )
+        yield from ctx.unknown_roles(dashboard.get("roles"), f"{path}.roles")
         for widget_index, widget in enumerate(dashboard["widgets"]):
             if widget["report"] not in reports:
                 yield Problem(

@@ -59,6 +59,13 @@ def related_specs(form) -> dict[str, dict]:
     }
 
 
+def spec_for(service, config, entity_key: str, key: str) -> dict | None:
+    """The related list ``key`` of the entity's form as the user's roles get it, if any."""
+    roles = service.permissions.principal.roles
+    form = config.layouts.for_roles(entity_key, "form", roles) if config.layouts else None
+    return related_specs(form).get(key)
+
+
 def _columns(child, spec, hidden) -> list[str]:
     keys = spec.get("columns") or [k for k in child.fields if k != spec["via"]][:DEFAULT_COLUMNS]
     return [k for k in keys if k in child.fields and k not in hidden]

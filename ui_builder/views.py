@@ -16,6 +16,7 @@ from records.service import RecordService
 from tenants.views import tenant_required
 from ui_builder import bulk_actions, dashboards, editing, pages, related, saved_views
 from ui_builder.display import label_of
+from ui_builder.downloads import csv_download
 from ui_builder.listing import ListState
 
 
@@ -179,11 +180,8 @@ def related_save(request, entity: str, record_id: int, key: str):
     service = service_for(request)
     try:
         config = service.configuration()
-        parent = service.entity(entity, config)
-        service.get(parent.key, record_id)  # out of scope: like a missing record
-        roles = service.permissions.principal.roles
-        form = config.layouts.for_roles(parent.key, "form", roles) if config.layouts else None
-        spec = related.related_specs(form).get(key)
+        service.get(service.entity(entity, config).key, record_id)  # out of scope: missing
+        spec = related.spec_for(service, config, entity, key)
         if spec is None:
             raise Http404(key)
         problems = related.save_related(service, config, record_id, key, spec, request.POST)
@@ -352,26 +350,12 @@ def record_calendar(request, entity: str):
 def record_export(request, entity: str):
     """The list as CSV (the list layout's columns, every page, the user's scope), for users
     whose roles grant ``export``."""
-    import csv
-
-    from django.http import StreamingHttpResponse
-
     service = service_for(request)
     try:
         rows = pages.export_rows(service, entity, state=list_state(request, entity)[0])
     except RecordError as error:
         refused(error)
-
-    class Echo:
-        def write(self, value):
-            return value
-
-    writer = csv.writer(Echo())
-    response = StreamingHttpResponse(
-        (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{entity}.csv"'
-    return response
+    return csv_download(rows, entity)
 
 
 @tenant_required
@@ -414,17 +398,8 @@ def report_page(request, key: str):
 
 @tenant_required
 def report_export(request, key: str):
-    import csv
-    import io
-
-    from django.http import HttpResponse
-
     try:
         rows = dashboards.export_rows(service_for(request), key)
     except RecordError as error:
         refused(error)
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{key}.csv"'
-    return response
+    return csv_download(rows, key)

@@ -61,8 +61,7 @@ class Role(ApproverKind):
     required_params = ("role",)
 
     def check(self, spec, path, ctx, entity):
-        roles = {role.get("key") for role in ctx.document.get("roles", [])}
-        if spec["role"] not in roles:
+        if spec["role"] not in ctx.role_keys:
             yield Problem(f"{path}.role", "unknown_role", f"there is no role {spec['role']!r}")
 
     def users(self, spec, tenant, record):

@@ -17,7 +17,6 @@ DATE_TYPES = ("date", "datetime")
 
 
 def check_workflows(ctx) -> Iterator[Problem]:
-    roles = {role.get("key") for role in ctx.document.get("roles", [])}
     for index, workflow in enumerate(ctx.document.get("workflows", [])):
         entity = ctx.entities.get(workflow.get("entity"))
         if entity is None:
@@ -29,9 +28,9 @@ def check_workflows(ctx) -> Iterator[Problem]:
             yield from check_condition(ctx, workflow.get("condition"), f"{path}.condition", entity)
             yield from check_actions(ctx, workflow["actions"], f"{path}.actions", entity)
         elif workflow["type"] == "state_machine":
-            yield from check_state_machine(ctx, workflow, path, entity, fields, roles)
+            yield from check_state_machine(ctx, workflow, path, entity, fields)
         else:
-            yield from check_approval(ctx, workflow, path, entity, roles)
+            yield from check_approval(ctx, workflow, path, entity)
     yield from check_start_cycles(ctx)
 
 
@@ -94,7 +93,7 @@ def check_actions(ctx, specs: list, path: str, entity: dict) -> Iterator[Problem
         ctx.named_before = None
 
 
-def check_state_machine(ctx, workflow, path, entity, fields, roles) -> Iterator[Problem]:
+def check_state_machine(ctx, workflow, path, entity, fields) -> Iterator[Problem]:
     field = fields.get(workflow["field"])
     if field is None:
         return  # named by the reference checks
@@ -119,11 +118,7 @@ def check_state_machine(ctx, workflow, path, entity, fields, roles) -> Iterator[
                 f"{where}.key", "duplicate_key", f"the transition {key!r} is defined twice"
             )
         seen.add(key)
-        for role_index, role in enumerate(transition.get("roles", [])):
-            if role not in roles:
-                yield Problem(
-                    f"{where}.roles[{role_index}]", "unknown_role", f"there is no role {role!r}"
-                )
+        yield from ctx.unknown_roles(transition.get("roles"), f"{where}.roles")
         for key_index, key in enumerate(transition.get("required_fields", [])):
             if key not in fields:
                 yield Problem(
@@ -135,13 +130,10 @@ def check_state_machine(ctx, workflow, path, entity, fields, roles) -> Iterator[
         yield from check_actions(ctx, transition.get("actions"), f"{where}.actions", entity)
 
 
-def check_approval(ctx, workflow, path, entity, roles) -> Iterator[Problem]:
+def check_approval(ctx, workflow, path, entity) -> Iterator[Problem]:
     yield from check_condition(ctx, workflow.get("entry"), f"{path}.entry", entity)
-    for index, role in enumerate((workflow.get("submitters") or {}).get("roles", [])):
-        if role not in roles:
-            yield Problem(
-                f"{path}.submitters.roles[{index}]", "unknown_role", f"there is no role {role!r}"
-            )
+    submitters = (workflow.get("submitters") or {}).get("roles")
+    yield from ctx.unknown_roles(submitters, f"{path}.submitters.roles")
     seen: set[str] = set()
     for index, step in enumerate(workflow["steps"]):
         where = f"{path}.steps[{index}]"

@@ -229,7 +229,7 @@ def test_the_dashboard_draws_each_report_and_exports(sales, client):
     assert 'id="chart-pipeline"' in html
     assert "chart-4.6.2.umd.min.js" in html
     exported = sales.client.get("/app/r/reports/pipeline/export.csv")
-    rows = list(csv.reader(io.StringIO(exported.content.decode())))
+    rows = list(csv.reader(io.StringIO(exported.getvalue().decode())))
     assert rows[0] == ["Stage", "Deals", "Amount"]
     assert rows[1] == ["Proposal", "1", "5000.00"]
     # a rep gets the default dashboard; a report is found by its key, an unknown one is not

@@ -128,12 +128,7 @@ class Notify(Action):
     required_params = ("to", "subject")
 
     def check(self, spec, path, ctx, entity):
-        roles = {role.get("key") for role in ctx.document.get("roles", [])}
-        for index, role in enumerate(spec["to"].get("roles") or []):
-            if role not in roles:
-                yield Problem(
-                    f"{path}.to.roles[{index}]", "unknown_role", f"there is no role {role!r}"
-                )
+        yield from ctx.unknown_roles(spec["to"].get("roles"), f"{path}.to.roles")
         fields = {f["key"]: f for f in entity.get("fields", [])}
         for index, key in enumerate(spec["to"].get("user_fields") or []):
             if key not in fields or fields[key]["type"] != "user":

@@ -74,6 +74,11 @@ def check_values(
                     yield Problem(where, "invalid_expression", str(error))
 
 
+def unknown_entity(spec: dict, path: str) -> Problem:
+    message = f"the entity {spec['entity']!r} does not exist"
+    return Problem(f"{path}.entity", "unknown_entity", message)
+
+
 def computed_values(spec: dict, context: ActionContext, target, item: dict | None = None) -> dict:
     """``values`` and the ``expressions`` evaluated over the event's record, the records
     earlier actions of the list named (``created``) and the related record a repeated action
@@ -166,9 +171,7 @@ class CreateRecord(Action):
     def check(self, spec, path, ctx, entity):
         target = ctx.entities.get(spec["entity"])
         if target is None:
-            yield Problem(
-                f"{path}.entity", "unknown_entity", f"the entity {spec['entity']!r} does not exist"
-            )
+            yield unknown_entity(spec, path)
             return
         item = None
         if spec.get("for_each"):
@@ -291,9 +294,7 @@ class UpdateRecord(Action):
     def check(self, spec, path, ctx, entity):
         target = ctx.entities.get(spec["entity"])
         if target is None:
-            yield Problem(
-                f"{path}.entity", "unknown_entity", f"the entity {spec['entity']!r} does not exist"
-            )
+            yield unknown_entity(spec, path)
             return
         if not spec.get("values") and not spec.get("expressions"):
             yield Problem(path, "nothing_to_set", "give values or expressions")
@@ -347,14 +348,13 @@ class AssignOwner(Action):
     }
 
     def check(self, spec, path, ctx, entity):
-        roles = {role.get("key") for role in ctx.document.get("roles", [])}
         pools = [(path, spec)] + [
             (f"{path}.rules[{i}]", rule) for i, rule in enumerate(spec.get("rules") or [])
         ]
         if not any(p.get("role") or p.get("team") for _, p in pools):
             yield Problem(path, "no_pool", "name a role or a team (or rules naming them)")
         for where, pool in pools:
-            if pool.get("role") and pool["role"] not in roles:
+            if pool.get("role") and pool["role"] not in ctx.role_keys:
                 yield Problem(f"{where}.role", "unknown_role", f"there is no role {pool['role']!r}")
             if where != path and bool(pool.get("role")) == bool(pool.get("team")):
                 yield Problem(where, "one_pool", "a rule names a role or a team")
