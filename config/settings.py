@@ -168,10 +168,22 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded files (file fields, records/files.py): kept through Django's storage API under
+# MEDIA_ROOT, never served from it directly (downloads check permissions: ui_builder/files.py).
+# FILE_STORAGE_BACKEND names another storage class (an S3 one, say) taking the same place.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media")).resolve()
+MEDIA_URL = "/media/"  # not routed: files are served by the download view only
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "files": {
+        "BACKEND": os.environ.get(
+            "FILE_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"
+        )
+    },
 }
+# The largest file any file field takes, in MB: a field's max_size_mb may not exceed it.
+FILE_MAX_SIZE_MB = float(os.environ.get("FILE_MAX_SIZE_MB", "25"))
 
 # Celery: with CELERY_BROKER_URL unset, kombu's filesystem transport carries tasks between
 # processes through files under VAR_DIR/broker; a real worker still runs them.

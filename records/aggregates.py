@@ -28,7 +28,7 @@ MAX_METRICS = 10
 BUCKETS = ("day", "week", "month", "quarter", "year")
 FUNCTIONS = ("count", "count_distinct", "sum", "avg", "min", "max")
 METRIC_KEYS = {"fn", "field", "as", "filter"}
-UNGROUPABLE = ("multi_choice", "multi_lookup", "long_text", "rich_text", "address")
+UNGROUPABLE = ("multi_choice", "multi_lookup", "long_text", "rich_text", "address", "file")
 ORDERED_TEXT = ("text", "email", "phone", "url", "autonumber")
 # How a date-like value becomes a SQL date (its UTC day).
 DAY_SQL = {

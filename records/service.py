@@ -16,6 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from metadata.compiled import CompiledConfig, CompiledEntity, active_config
+from metadata.fieldtypes import FieldValueError
 from metadata.fieldtypes.computed import AUTONUMBER_TOKEN
 from records import related_values, unique_groups
 from records.errors import FieldError, RecordError, RecordErrorCode
@@ -231,6 +232,53 @@ class RecordService:
 
     def hidden_fields(self, config: CompiledConfig, entity_key: str) -> frozenset[str]:
         return self._hidden(config, self._entity(entity_key, config))
+
+    # -- files -----------------------------------------------------------------------------
+
+    def store_file(self, entity_key: str, field_key: str, upload) -> dict:
+        """Keep an uploaded file (a Django ``File``) for a file field the user may write on
+        some record of the entity; the value to give ``create`` / ``update``. Refused with
+        the field's error (file_too_large, file_type_refused, file_empty), nothing kept,
+        when the field does not take it. A file no record comes to hold is deleted by
+        ``clean_files`` (records/files.py)."""
+        from records import files
+
+        with tenant_context(self.tenant, user=self.user):
+            config = self._config()
+            entity = self._entity(entity_key, config)
+            field = entity.fields.get(field_key) if isinstance(field_key, str) else None
+            access = self.permissions.access(config, entity)
+            if field is None or access.field_access(field_key) == "hidden":
+                error = FieldError(field_key, "unknown_field", f"{entity.key} has no field")
+                raise RecordError(RecordErrorCode.INVALID, "No such file field.", [error])
+            if field.options["type"] != "file":
+                error = FieldError(field_key, "not_a_file_field", f"{field_key} takes no file")
+                raise RecordError(RecordErrorCode.INVALID, "Not a file field.", [error])
+            if access.field_access(field_key) != "edit" or field.options.get("read_only"):
+                raise denied(f"You may not write {entity.key}.{field_key}.")
+            if not (access.create or access.scopes.get("update")):
+                raise denied(f"You may not create or update {entity.plural_key}.")
+            try:
+                return files.store(self.tenant.pk, field.options, upload)
+            except FieldValueError as error:
+                raise RecordError(
+                    RecordErrorCode.INVALID,
+                    f"The file was not kept: {error.message}.",
+                    [FieldError(field_key, error.code, error.message)],
+                ) from error
+
+    def file_value(self, entity_key: str, record_id: int, field_key: str) -> dict:
+        """The file a record holds in a file field, once the user may read the record and the
+        field; not_found otherwise (a hidden field, no file, not a file field)."""
+        with tenant_context(self.tenant, user=self.user):
+            view = self.get(entity_key, record_id)
+            field = self._entity(entity_key).fields.get(field_key)
+        value = view.values.get(field_key)
+        if field is None or field.options["type"] != "file" or not isinstance(value, dict):
+            raise RecordError(
+                RecordErrorCode.NOT_FOUND, f"{entity_key} {record_id} has no file {field_key!r}."
+            )
+        return value
 
     def bulk_create(self, entity_key: str, rows: list[dict], *, batch_size: int = 1000):
         """All rows or none; see records/bulk.py."""

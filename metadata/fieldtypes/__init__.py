@@ -1,6 +1,15 @@
 """Importing the package registers every field type."""
 
-from metadata.fieldtypes import address, choice, computed, numbers, relations, temporal, text
+from metadata.fieldtypes import (
+    address,
+    choice,
+    computed,
+    files,
+    numbers,
+    relations,
+    temporal,
+    text,
+)
 from metadata.fieldtypes.base import FieldType, FieldValueError, Problem, field_types
 
 __all__ = [
@@ -11,6 +20,7 @@ __all__ = [
     "address",
     "choice",
     "computed",
+    "files",
     "numbers",
     "relations",
     "temporal",

@@ -38,6 +38,7 @@ ALL_TYPES = [
     "formula",
     "rollup",
     "address",
+    "file",
 ]
 
 # The smallest field definition each type needs for cel_result_type and cel_sample.
@@ -81,13 +82,13 @@ def minimal_field(key: str) -> dict:
 # --- the registry ---------------------------------------------------------------------------
 
 
-def test_registry_holds_exactly_the_22_field_types():
+def test_registry_holds_exactly_the_23_field_types():
     # given the registry filled by importing metadata.fieldtypes
     # when its keys are listed
     keys = field_types.keys()
     # then they are exactly the documented types, each once
     assert sorted(keys) == sorted(ALL_TYPES)
-    assert len(keys) == 22
+    assert len(keys) == 23
 
 
 @pytest.mark.parametrize("key", ALL_TYPES)
@@ -196,9 +197,9 @@ def test_registering_an_existing_type_again_raises_and_keeps_the_original():
     # when its class is registered a second time
     with pytest.raises(ValueError, match="'text' is registered twice"):
         field_types.register(type(original))
-    # then the registry still holds the original instance and the same 22 types
+    # then the registry still holds the original instance and the same 23 types
     assert field_types.get("text") is original
-    assert len(field_types.keys()) == 22
+    assert len(field_types.keys()) == 23
 
 
 # --- text, long_text, rich_text ---------------------------------------------------------------
