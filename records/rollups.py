@@ -103,8 +103,10 @@ def refresh_parent(
         rollups = [f for f in parent.fields.values() if f.options["type"] == "rollup"]
     for field in rollups:
         _put(updated, field.key, compute(config, field.options, parent_id))
-    if _save_parent(config, parent, parent_id, data, updated, system) and level < MAX_LEVELS:
-        refresh_for_child(config, parent, data, updated, level + 1)
+    if _save_parent(config, parent, parent_id, data, updated, system):
+        _changed(config, parent, data, updated, system)
+        if level < MAX_LEVELS:
+            refresh_for_child(config, parent, data, updated, level + 1)
 
 
 def add_new_children(config: CompiledConfig, child: CompiledEntity, children: list[dict]) -> None:
@@ -146,7 +148,7 @@ def add_new_children(config: CompiledConfig, child: CompiledEntity, children: li
         _compute_formulas(config, parent, updated, system)
         if updated != data:
             writes.append((parent_id, json.dumps(updated)))
-            changed.append((parent, data, updated))
+            changed.append((parent, data, updated, system))
     if writes:
         with connection.cursor() as cursor:
             execute_values(
@@ -156,8 +158,28 @@ def add_new_children(config: CompiledConfig, child: CompiledEntity, children: li
                 writes,
                 page_size=1000,
             )
-    for parent, data, updated in changed:  # their own parents' rollups, one level up
+    for parent, data, updated, system in changed:  # their own parents' rollups, one level up
+        _changed(config, parent, data, updated, system)
         refresh_for_child(config, parent, data, updated, level=1)
+
+
+def _changed(config, parent: CompiledEntity, data: dict, updated: dict, system: dict) -> None:
+    """A parent's rollups changed: the automations listening to its changes hear of it (an
+    account whose unpaid total passes its credit limit), as of any other change."""
+    from types import SimpleNamespace
+
+    from tenants.context import current_tenant_id
+    from workflows.outbox import record_changed
+
+    record = SimpleNamespace(
+        pk=system["id"],
+        version=system["version"],
+        owner_id=system["owner"] or None,
+        created_by_id=system["created_by"] or None,
+        created_at=system["created_at"],
+        updated_at=system["updated_at"],
+    )
+    record_changed(current_tenant_id(), config, parent, record, "updated", data, updated, None)
 
 
 def _locked_parents(parent_ids: list[int]) -> dict[int, tuple[dict, dict]]:

@@ -135,7 +135,7 @@ def write(
 ) -> OutboxEvent:
     now = timezone.now()
     event = OutboxEvent.objects.create(
-        tenant=tenant,
+        tenant_id=getattr(tenant, "pk", tenant),
         kind=kind,
         entity=entity_key,
         record_id=record.pk,

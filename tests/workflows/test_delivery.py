@@ -665,3 +665,32 @@ def test_email_fields_must_be_email_fields(flows):
         "workflows[0].actions[0].to.email_fields[1]: 'company.phone' is not an e-mail field of "
         "deal or of a record it points at",
     ]
+
+
+def test_automations_hear_of_rollup_changes(flows):
+    """The company's open pipeline (a rollup of its deals) passes 1,000: an automation
+    listening to that field runs, as for a change someone typed."""
+    service = flows.publish(
+        [
+            {
+                "key": "big_pipeline",
+                "type": "automation",
+                "entity": "company",
+                "trigger": {"on": "field_change", "fields": ["open_pipeline"]},
+                "condition": "record.open_pipeline > 1000.0",
+                "actions": [{"type": "set_fields", "values": {"tier": "a"}}],
+            }
+        ]
+    )
+    company = service.create("company", {"name": "Acme", "tier": "c"})
+    service.create("deal", {"name": "Small", "company": company.id, "amount": 10})
+    assert set(deliver_all(flows)) <= {"done"}
+    assert service.get("company", company.id).values["tier"] == "c"
+    service.create("deal", {"name": "Big", "company": company.id, "amount": 5000})
+    assert set(deliver_all(flows)) == {"done"}
+    assert service.get("company", company.id).values["tier"] == "a"
+    with tenant_context(flows.tenant):
+        changes = list(
+            OutboxEvent.objects.filter(entity="company").values_list("changed", flat=True)
+        )
+    assert changes == [["deal_count", "open_pipeline"]] * 2  # what each deal changed
