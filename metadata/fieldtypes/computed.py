@@ -9,6 +9,7 @@ from metadata.fieldtypes.base import (
     CEL_BOOL,
     CEL_DOUBLE,
     CEL_INT,
+    CEL_MAP,
     CEL_STRING,
     CEL_TIMESTAMP,
     ORDERED,
@@ -27,6 +28,7 @@ FORMULA_RESULT_TYPES = {
     "boolean": CEL_BOOL,
     "date": CEL_TIMESTAMP,
     "datetime": CEL_TIMESTAMP,
+    "currency": CEL_MAP,  # {"amount": double, "currency": "CNY"}
 }
 ROLLUP_FUNCTIONS = ("count", "sum", "min", "max", "avg")
 DATED_ROLLUPS = ("date", "datetime")

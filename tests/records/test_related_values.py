@@ -2,6 +2,7 @@
 points at, read when the record is saved (one by one and in bulk)."""
 
 import copy
+from decimal import Decimal
 
 import pytest
 
@@ -142,3 +143,30 @@ def test_related_is_unknown_to_workflow_conditions(make_tenant):
     assert [p.message for p in refused.value.problems] == [
         "related.<lookup>.<field> is only known to formulas, defaults and validation rules"
     ]
+
+
+def test_a_formula_gives_an_amount_of_money(make_tenant):
+    made = make_tenant("money", pack="starter")
+    document = copy.deepcopy(document_of(active_version(made.tenant)))
+    company = next(e for e in document["entities"] if e["key"] == "company")
+    company["fields"].append(
+        {
+            "key": "revenue_per_head",
+            "type": "formula",
+            "result_type": "currency",
+            "scale": 2,
+            "expression": "{'amount': record.annual_revenue.amount / double(record.employees), "
+            "'currency': record.annual_revenue.currency}",
+        }
+    )
+    publish(made.tenant, document=document)
+    service = RecordService(made.tenant, made.admin)
+    acme = service.create(
+        "company",
+        {"name": "Acme", "employees": 4, "annual_revenue": {"amount": "1000", "currency": "USD"}},
+    )
+    assert acme.values["revenue_per_head"] == {"amount": Decimal("250.00"), "currency": "USD"}
+    found = service.query(
+        "company", filter_tree={"field": "revenue_per_head", "op": "gt", "value": 100}
+    ).rows
+    assert [row.id for row in found] == [acme.id]
