@@ -8,13 +8,12 @@ the lookups an entity's programs read.
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 
 from django.db import connection
 
 from metadata.cel_check import RELATED_REFERENCE, STRING_LITERAL
-from records.values import cel_record
+from records.values import ROW_COLUMNS, cel_record, system_row
 
 
 @lru_cache(maxsize=1024)
@@ -57,26 +56,17 @@ def fetch(config, entity, ids_by_lookup: dict[str, set[int]]) -> dict[int, dict]
         return {}
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id, entity, version, owner_id, created_by_id, created_at, updated_at, data "
-            "FROM records_record WHERE id = ANY(%s) AND deleted_at IS NULL",
+            f"SELECT entity, {ROW_COLUMNS} FROM records_record "
+            "WHERE id = ANY(%s) AND deleted_at IS NULL",
             [ids],
         )
         rows = cursor.fetchall()
     found = {}
-    for pk, kind, version, owner, created_by, created_at, updated_at, data in rows:
+    for kind, *row in rows:
         target = config.entities.get(kind)
-        if target is None:
-            continue
-        system = {
-            "id": pk,
-            "version": version,
-            "owner": owner or 0,
-            "created_by": created_by or 0,
-            "created_at": created_at,
-            "updated_at": updated_at,
-        }
-        stored = json.loads(data) if isinstance(data, str) else data
-        found[pk] = cel_record(target, stored, system)
+        if target is not None:
+            stored, system = system_row(row)
+            found[system["id"]] = cel_record(target, stored, system)
     return found
 
 

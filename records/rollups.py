@@ -22,7 +22,7 @@ from metadata.compiled import CompiledConfig, CompiledEntity
 from metadata.fieldtypes.computed import DATED_ROLLUPS
 from records.aggregates import plain
 from records.sql_fields import sql_field
-from records.values import cel_record, evaluate, from_cel, reads_of
+from records.values import ROW_COLUMNS, cel_record, evaluate, from_cel, reads_of, system_row
 
 AGGREGATES = {
     "count": "count(*)",
@@ -61,29 +61,16 @@ def refresh_for_child(
 
 # A locked parent: its data and the system fields its formulas may read (record.created_at).
 PARENT_SQL = (
-    "SELECT id, version, owner_id, created_by_id, created_at, updated_at, data "
-    "FROM records_record WHERE {where} AND deleted_at IS NULL ORDER BY id FOR NO KEY UPDATE"
+    f"SELECT {ROW_COLUMNS} FROM records_record WHERE {{where}} AND deleted_at IS NULL "
+    "ORDER BY id FOR NO KEY UPDATE"
 )
-
-
-def _parent_row(row) -> tuple[dict, dict]:
-    pk, version, owner, created_by, created_at, updated_at, data = row
-    system = {
-        "id": pk,
-        "version": version,
-        "owner": owner or 0,
-        "created_by": created_by or 0,
-        "created_at": created_at,
-        "updated_at": updated_at,
-    }
-    return (json.loads(data) if isinstance(data, str) else data), system
 
 
 def _locked_parent_data(parent_id: int) -> tuple[dict, dict] | None:
     with connection.cursor() as cursor:
         cursor.execute(PARENT_SQL.format(where="id = %s"), [parent_id])
         row = cursor.fetchone()
-    return None if row is None else _parent_row(row)
+    return None if row is None else system_row(row)
 
 
 def refresh_parent(
@@ -187,7 +174,7 @@ def _locked_parents(parent_ids: list[int]) -> dict[int, tuple[dict, dict]]:
     lock them)."""
     with connection.cursor() as cursor:
         cursor.execute(PARENT_SQL.format(where="id = ANY(%s)"), [parent_ids])
-        return {row[0]: _parent_row(row) for row in cursor.fetchall()}
+        return {row[0]: system_row(row) for row in cursor.fetchall()}
 
 
 def _selects(program, child: CompiledEntity, data: dict) -> bool:

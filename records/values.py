@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from functools import lru_cache
 from typing import Any
@@ -56,6 +57,22 @@ def system_values(record) -> dict:
 
 
 SYSTEM_MOMENTS = ("created_at", "updated_at")
+# The columns of a record's system fields and data, in the order system_row reads them.
+ROW_COLUMNS = "id, version, owner_id, created_by_id, created_at, updated_at, data"
+
+
+def system_row(row) -> tuple[dict, dict]:
+    """(data, system fields) of a row selected as ROW_COLUMNS."""
+    pk, version, owner, created_by, created_at, updated_at, data = row
+    system = {
+        "id": pk,
+        "version": version,
+        "owner": owner or 0,
+        "created_by": created_by or 0,
+        "created_at": created_at,
+        "updated_at": updated_at,
+    }
+    return (json.loads(data) if isinstance(data, str) else data), system
 
 
 def api_value(value):
