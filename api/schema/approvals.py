@@ -12,17 +12,12 @@ from graphql import (
     GraphQLID,
     GraphQLInt,
     GraphQLList,
-    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLString,
 )
 
 from api.schema.scalars import DateTime
-from api.schema.types import camel
-
-
-def nn(kind):
-    return GraphQLNonNull(kind)
+from api.schema.types import camel, nn
 
 
 def approval_fields(config, field_error, member) -> tuple[dict, dict]:

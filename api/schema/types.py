@@ -39,6 +39,13 @@ def input_value(value):
     return value
 
 
+def nn(kind):
+    """Non-null: ``nn(GraphQLString)`` is ``String!``."""
+    from graphql import GraphQLNonNull
+
+    return GraphQLNonNull(kind)
+
+
 def camel(key: str) -> str:
     """snake_case to camelCase, as GraphQL names fields."""
     head, *rest = key.split("_")

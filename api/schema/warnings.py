@@ -11,17 +11,11 @@ from graphql import (
     GraphQLID,
     GraphQLInt,
     GraphQLList,
-    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLString,
 )
 
-from api.schema.types import camel
-
-
-def nn(kind):
-    return GraphQLNonNull(kind)
-
+from api.schema.types import camel, nn
 
 WarnedRecord = GraphQLObjectType(
     "WarnedRecord",
