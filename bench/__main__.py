@@ -104,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
     from bench.profiles import FULL, QUICK
+    from bench.run import DatasetMismatch
 
     profile = QUICK if args.quick else FULL
     if args.command == "graphql-http":
@@ -114,12 +115,19 @@ def main(argv: list[str] | None = None) -> int:
         except graphql_http.GraphQLFailure as failure:
             sys.stderr.write(f"graphql-http stopped: a request failed. {failure}\n")
             return 1
+        except DatasetMismatch as mismatch:
+            sys.stderr.write(f"graphql-http stopped before measuring: {mismatch}\n")
+            return 1
         return 0
     from bench.run import run as run_benchmark
 
     if args.bulk_budget is not None:
         profile = dataclasses.replace(profile, bulk_budget_s=args.bulk_budget)
-    run_benchmark(profile)
+    try:
+        run_benchmark(profile)
+    except DatasetMismatch as mismatch:
+        sys.stderr.write(f"bench run stopped before measuring: {mismatch}\n")
+        return 1
     return 0
 
 

@@ -9,11 +9,13 @@ only after ``django.setup()``.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, connections, models
+from django.utils import timezone
 
 from tenants.context import current_tenant_id, tenant_context
 from tenants.privileges import grant_runtime_privileges
@@ -67,6 +69,45 @@ BASELINE_DDL = [
     "CREATE INDEX IF NOT EXISTS bench_account_region ON bench_account (tenant_id, region, id)",
     "CREATE UNIQUE INDEX IF NOT EXISTS bench_account_name ON bench_account (tenant_id, name)",
 ]
+# Columns the crm pack gained after the tables were first written: added to tables of an older
+# harness too (their rows are refilled when the dataset is regenerated).
+ADDED_COLUMNS = {
+    "bench_account": [
+        "account_number varchar(64)",
+        "key_account boolean NOT NULL DEFAULT false",
+        "potential_key_account boolean NOT NULL DEFAULT false",
+        "lifecycle_status varchar(32) NOT NULL DEFAULT 'prospect'",
+        "churn_status varchar(32) NOT NULL DEFAULT 'active'",
+        "churn_reason varchar(32)",
+        "arrears numeric(16, 2)",
+        "arrears_currency varchar(3)",
+        "credit_available numeric(18, 2)",
+        "credit_available_currency varchar(3)",
+        "over_credit_limit boolean",
+        "won_amount numeric(18, 2)",
+        "order_count integer NOT NULL DEFAULT 0",
+        "open_cases integer NOT NULL DEFAULT 0",
+        "follow_up_count integer NOT NULL DEFAULT 0",
+    ],
+    "bench_opportunity": [
+        "open_date date",
+        "cycle_days integer",
+        "deal_type varchar(32)",
+        "lead_source varchar(32)",
+        "loss_reason varchar(32)",
+        "quote_count integer NOT NULL DEFAULT 0",
+    ],
+}
+# Equivalents of the platform's field indexes on the fields the pack added as indexed or unique
+# (the accounts' autonumber, key_account, lifecycle_status and churn_status).
+ADDED_INDEXES = [
+    "CREATE UNIQUE INDEX IF NOT EXISTS bench_account_number "
+    "ON bench_account (tenant_id, account_number)",
+    "CREATE INDEX IF NOT EXISTS bench_account_key ON bench_account (tenant_id, key_account, id)",
+    "CREATE INDEX IF NOT EXISTS bench_account_lifecycle "
+    "ON bench_account (tenant_id, lifecycle_status, id)",
+    "CREATE INDEX IF NOT EXISTS bench_account_churn ON bench_account (tenant_id, churn_status, id)",
+]
 RLS_DDL = [
     "ALTER TABLE {t} ENABLE ROW LEVEL SECURITY",
     "ALTER TABLE {t} FORCE ROW LEVEL SECURITY",
@@ -91,6 +132,21 @@ class BenchAccount(models.Model):
     credit_currency = models.CharField(max_length=3, null=True)
     blacklisted = models.BooleanField(default=False)
     open_opportunities = models.IntegerField(default=0)
+    account_number = models.CharField(max_length=64, null=True)  # unique per tenant (index)
+    key_account = models.BooleanField(default=False)
+    potential_key_account = models.BooleanField(default=False)
+    lifecycle_status = models.CharField(max_length=32, default="prospect")
+    churn_status = models.CharField(max_length=32, default="active")
+    churn_reason = models.CharField(max_length=32, null=True)
+    arrears = models.DecimalField(max_digits=16, decimal_places=2, null=True)
+    arrears_currency = models.CharField(max_length=3, null=True)
+    credit_available = models.DecimalField(max_digits=18, decimal_places=2, null=True)
+    credit_available_currency = models.CharField(max_length=3, null=True)
+    over_credit_limit = models.BooleanField(null=True)
+    won_amount = models.DecimalField(max_digits=18, decimal_places=2, null=True)
+    order_count = models.IntegerField(default=0)
+    open_cases = models.IntegerField(default=0)
+    follow_up_count = models.IntegerField(default=0)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -118,11 +174,49 @@ FORECAST_CHOICES = [
     (value, value.replace("_", " ").capitalize())
     for value in ("pipeline", "best_case", "commit", "omitted")
 ]
+DEAL_TYPE_CHOICES = [
+    (value, value.replace("_", " ").capitalize())
+    for value in ("new_business", "upsell", "cross_sell", "renewal")
+]
+LEAD_SOURCE_CHOICES = [
+    (value, value.replace("_", " ").capitalize())
+    for value in (
+        "web",
+        "campaign",
+        "trade_show",
+        "referral",
+        "partner",
+        "cold_call",
+        "advertisement",
+        "social_media",
+        "self_generated",
+        "other",
+    )
+]
+LOSS_REASON_CHOICES = [
+    (value, value.replace("_", " ").capitalize())
+    for value in (
+        "price",
+        "competitor",
+        "no_budget",
+        "no_decision",
+        "product_fit",
+        "timing",
+        "other",
+    )
+]
+
+
+def today():
+    """The open date's default, as the pack's ``now`` gives it: the day in UTC."""
+    return timezone.now().astimezone(dt.UTC).date()
 
 
 class BenchOpportunity(models.Model):
-    """The crm pack's opportunity as a hand-written model: its required fields, choices, ranges
-    and the ``won_needs_amount`` rule, so ``full_clean`` checks what the platform checks."""
+    """The crm pack's opportunity as a hand-written model: its required fields, choices, ranges,
+    defaults, the ``won_needs_amount`` and ``lost_needs_reason`` rules and the two formulas
+    (``weighted_amount``, ``cycle_days``), so ``full_clean`` checks and computes what the
+    platform does for the fields modelled here."""
 
     id = models.BigAutoField(primary_key=True)
     tenant = models.ForeignKey(
@@ -146,10 +240,22 @@ class BenchOpportunity(models.Model):
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
     )
     weighted_amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    open_date = models.DateField(null=True, blank=True, default=today)
     close_date = models.DateField(null=True, blank=True)
+    cycle_days = models.IntegerField(null=True, blank=True)
     forecast_category = models.CharField(
         max_length=32, null=True, blank=True, choices=FORECAST_CHOICES
     )
+    deal_type = models.CharField(
+        max_length=32, null=True, blank=True, default="new_business", choices=DEAL_TYPE_CHOICES
+    )
+    lead_source = models.CharField(
+        max_length=32, null=True, blank=True, choices=LEAD_SOURCE_CHOICES
+    )
+    loss_reason = models.CharField(
+        max_length=32, null=True, blank=True, choices=LOSS_REASON_CHOICES
+    )
+    quote_count = models.IntegerField(default=0)
     owner_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
@@ -163,24 +269,46 @@ class BenchOpportunity(models.Model):
         return self.name
 
     def clean(self) -> None:
+        problems = {}
         if self.stage == "closed_won" and not (self.amount and self.amount > 0):
-            raise ValidationError(
-                {
-                    "amount": ValidationError(
-                        "A won opportunity needs an amount", code="won_needs_amount"
-                    )
-                }
+            problems["amount"] = ValidationError(
+                "A won opportunity needs an amount", code="won_needs_amount"
             )
-        if self.amount is not None and self.probability is not None:
-            self.weighted_amount = (self.amount * self.probability / 100).quantize(Decimal("0.01"))
-        else:
-            self.weighted_amount = None
+        if self.stage == "closed_lost" and not self.loss_reason:
+            problems["loss_reason"] = ValidationError(
+                "A lost opportunity needs a loss reason", code="lost_needs_reason"
+            )
+        if problems:
+            raise ValidationError(problems)
+        self.compute()
+
+    def compute(self) -> None:
+        """The pack's formulas: weighted_amount and cycle_days (empty when an input is)."""
+        self.weighted_amount = weighted_amount(self.amount, self.probability)
+        self.cycle_days = cycle_days(self.open_date, self.close_date)
+
+
+def weighted_amount(amount: Decimal | None, probability: Decimal | None) -> Decimal | None:
+    if amount is None or probability is None:
+        return None
+    return (amount * probability / 100).quantize(Decimal("0.01"))
+
+
+def cycle_days(open_date: dt.date | None, close_date: dt.date | None) -> int | None:
+    if open_date is None or close_date is None:
+        return None
+    return (close_date - open_date).days
 
 
 def ensure_tables() -> None:
     """Create the tables, their row-level security and indexes, then grant the runtime role."""
     with connections["owner"].cursor() as cursor:
         for statement in BASELINE_DDL:
+            cursor.execute(statement)
+        for table, columns in ADDED_COLUMNS.items():
+            for column in columns:
+                cursor.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column}")
+        for statement in ADDED_INDEXES:
             cursor.execute(statement)
         for table in TABLES:
             for statement in RLS_DDL:
@@ -190,20 +318,35 @@ def ensure_tables() -> None:
 
 FILL_ACCOUNTS = """
 INSERT INTO bench_account (id, tenant_id, name, classification, industry, region, website,
-    credit_limit, credit_currency, blacklisted, open_opportunities, created_at, updated_at)
+    credit_limit, credit_currency, blacklisted, open_opportunities, account_number, key_account,
+    potential_key_account, lifecycle_status, churn_status, churn_reason, arrears,
+    arrears_currency, credit_available, credit_available_currency, over_credit_limit,
+    won_amount, order_count, open_cases, follow_up_count, created_at, updated_at)
 SELECT id, tenant_id, data->>'name', data->>'classification', data->>'industry',
     data->>'region', data->>'website', (data->'credit_limit'->>'amount')::numeric,
     data->'credit_limit'->>'currency', (data->>'blacklisted')::boolean,
-    COALESCE((data->>'open_opportunities')::integer, 0), created_at, updated_at
+    COALESCE((data->>'open_opportunities')::integer, 0), data->>'account_number',
+    COALESCE((data->>'key_account')::boolean, false),
+    COALESCE((data->>'potential_key_account')::boolean, false),
+    COALESCE(data->>'lifecycle_status', 'prospect'), COALESCE(data->>'churn_status', 'active'),
+    data->>'churn_reason', (data->'arrears'->>'amount')::numeric, data->'arrears'->>'currency',
+    (data->'credit_available'->>'amount')::numeric, data->'credit_available'->>'currency',
+    (data->>'over_credit_limit')::boolean,
+    (data->>'won_amount')::numeric, COALESCE((data->>'order_count')::integer, 0),
+    COALESCE((data->>'open_cases')::integer, 0), COALESCE((data->>'follow_up_count')::integer, 0),
+    created_at, updated_at
 FROM records_record WHERE entity = 'account' AND deleted_at IS NULL
 """
 FILL_OPPORTUNITIES = """
 INSERT INTO bench_opportunity (id, tenant_id, name, account_id, stage, amount, probability,
-    weighted_amount, close_date, forecast_category, owner_id, created_at, updated_at)
+    weighted_amount, open_date, close_date, cycle_days, forecast_category, deal_type,
+    lead_source, loss_reason, quote_count, owner_id, created_at, updated_at)
 SELECT id, tenant_id, data->>'name', (data->>'account')::bigint, data->>'stage',
     (data->>'amount')::numeric, (data->>'probability')::numeric,
-    (data->>'weighted_amount')::numeric, (data->>'close_date')::date,
-    data->>'forecast_category', owner_id, created_at, updated_at
+    (data->>'weighted_amount')::numeric, (data->>'open_date')::date,
+    (data->>'close_date')::date, (data->>'cycle_days')::integer, data->>'forecast_category',
+    data->>'deal_type', data->>'lead_source', data->>'loss_reason',
+    COALESCE((data->>'quote_count')::integer, 0), owner_id, created_at, updated_at
 FROM records_record WHERE entity = 'opportunity' AND deleted_at IS NULL
 """
 

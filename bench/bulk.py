@@ -22,8 +22,8 @@ from unittest import mock
 from django.db import connection
 from django.utils import timezone
 
-from bench.baseline import BenchOpportunity
-from bench.dataset import set_open_counts
+from bench.baseline import BenchOpportunity, cycle_days, weighted_amount
+from bench.dataset import LEAD_SOURCES, LOSS_REASONS, set_account_rollups
 from bench.scenarios import Bench
 from bench.timing import summary, timed
 from tenants.context import tenant_context
@@ -57,33 +57,49 @@ def account_ids(bench: Bench) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+DEAL_TYPES = [("new_business", 0.60), ("upsell", 0.15), ("cross_sell", 0.10), ("renewal", 0.15)]
+
+
 def make_rows(accounts: list[int], count: int, seed: int) -> list[dict]:
-    """Input as an integrator would send it: numbers, ISO dates, option values, account ids."""
+    """Input as an integrator would send it: numbers, ISO dates, option values, account ids;
+    a lost deal with its loss reason, every deal with the day it was opened (some weeks or months
+    before its close date, not after today), its deal type and mostly a lead source."""
     rng = random.Random(seed)
     stages = [s for s, _, _ in STAGES]
     weights = [w for _, _, w in STAGES]
     chance = {s: p for s, p, _ in STAGES}
+    today = dt.datetime.now(dt.UTC).date()
     rows = []
     for n in range(count):
         stage = rng.choices(stages, weights)[0]
         closed = stage.startswith("closed")
         start = dt.date(2023, 1, 1) if closed else dt.date(2025, 6, 1)
         close = start + dt.timedelta(days=rng.randrange(1277 if closed else 944))
+        opened = min(close - dt.timedelta(days=7 + int(rng.random() ** 2 * 361)), today)
         row = {
             "name": f"{PREFIX}{seed}-{n}",
             "account": accounts[int(rng.random() ** 1.6 * len(accounts))],
             "stage": stage,
             "amount": round(500 * 1000 ** rng.random(), -1),
             "probability": chance[stage],
+            "open_date": opened.isoformat(),
             "close_date": close.isoformat(),
             "forecast_category": FORECAST[stage],
+            "deal_type": rng.choices([d for d, _ in DEAL_TYPES], [w for _, w in DEAL_TYPES])[0],
         }
+        if rng.random() < 0.7:
+            row["lead_source"] = rng.choice(LEAD_SOURCES)
+        if stage == "closed_lost":
+            row["loss_reason"] = rng.choice(LOSS_REASONS)
         rows.append(row)
     return rows
 
 
 def native(bench: Bench, row: dict, now) -> BenchOpportunity:
+    """The baseline's row for the same input: the pack's formulas computed in Python."""
     amount, probability = Decimal(row["amount"]), Decimal(row["probability"])
+    opened = dt.date.fromisoformat(row["open_date"])
+    close = dt.date.fromisoformat(row["close_date"])
     return BenchOpportunity(
         tenant_id=bench.tenant.pk,
         name=row["name"],
@@ -91,9 +107,14 @@ def native(bench: Bench, row: dict, now) -> BenchOpportunity:
         stage=row["stage"],
         amount=amount,
         probability=probability,
-        weighted_amount=(amount * probability / 100).quantize(Decimal("0.01")),
-        close_date=dt.date.fromisoformat(row["close_date"]),
+        weighted_amount=weighted_amount(amount, probability),
+        open_date=opened,
+        close_date=close,
+        cycle_days=cycle_days(opened, close),
         forecast_category=row["forecast_category"],
+        deal_type=row["deal_type"],
+        lead_source=row.get("lead_source"),
+        loss_reason=row.get("loss_reason"),
         owner_id=bench.user.pk,
         created_at=now,
         updated_at=now,
@@ -167,6 +188,7 @@ def bulk_insert(bench: Bench, say) -> dict:
     )
     entry["target_met"] = entry["records_per_s"] >= TARGET_RATE
     entry["records_per_s_without_rollup_refresh"] = without_rollups(bench, accounts)
+    entry["records_per_s_without_outbox_events"] = without_outbox(bench, accounts)
     cleanup(bench, say)
     return entry
 
@@ -185,9 +207,23 @@ def without_rollups(bench: Bench, accounts: list[int]) -> int | None:
     return round(len(rows) / elapsed)
 
 
+def without_outbox(bench: Bench, accounts: list[int]) -> int | None:
+    """Diagnostic: the same kind of call without writing the outbox events the pack's
+    automations listening to new opportunities cause (workflows.outbox.records_created), to show
+    what they cost. Not a platform mode. None when there is no such step."""
+    import workflows.outbox
+
+    if not hasattr(workflows.outbox, "records_created"):
+        return None
+    rows = make_rows(accounts, min(bench.profile.bulk_chunk, 5000), seed=3)
+    with mock.patch("workflows.outbox.records_created", return_value=0):
+        elapsed = timed(lambda: platform_insert(bench, rows)) / 1000
+    return round(len(rows) / elapsed)
+
+
 def cleanup(bench: Bench, say) -> int:
-    """Remove every bulk-inserted row (and its audit, references) from both sides and put the
-    accounts' rollup counts back; the number of platform records removed."""
+    """Remove every bulk-inserted row (and its audit, references, outbox events) from both sides
+    and put the accounts' rollups back; the number of platform records removed."""
     started = time.perf_counter()
     with tenant_context(bench.tenant), connection.cursor() as cursor:
         cursor.execute(
@@ -205,7 +241,11 @@ def cleanup(bench: Bench, say) -> int:
                 "DELETE FROM records_record WHERE id = ANY(%s)",
             ):
                 cursor.execute(statement, [ids])
-            set_open_counts(cursor, {row[1] for row in found})
+            set_account_rollups(cursor, {row[1] for row in found})
+        # The outbox events the creates wrote (the pack's automations listen to new
+        # opportunities); no worker delivers them here. The generated data has none.
+        cursor.execute("DELETE FROM workflows_actionrun WHERE tenant_id = crm_current_tenant()")
+        cursor.execute("DELETE FROM workflows_outboxevent WHERE tenant_id = crm_current_tenant()")
         cursor.execute("DELETE FROM bench_opportunity WHERE name LIKE %s", [PREFIX + "%"])
     elapsed = time.perf_counter() - started
     say(f"cleanup: removed {len(ids):,} bulk-inserted records in {elapsed:.1f} s")

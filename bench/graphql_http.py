@@ -32,7 +32,7 @@ from django.db import connection
 from graphql_relay import to_global_id
 
 from bench import report
-from bench.dataset import OPEN_COUNTS_SQL, set_open_counts
+from bench.dataset import describe_config, set_account_rollups, stale_rollups
 from bench.profiles import Profile
 from bench.run import database_facts, platform_commit, prepare
 from bench.scenarios import Bench
@@ -397,8 +397,8 @@ def create_results_match(client: Client, makers: dict) -> bool:
 
 def remove_created(bench: Bench, accounts: list[int], say) -> dict:
     """Purge the platform's created records through the records service (delete, then purge:
-    rollups and references follow), delete their audit entries and the baseline's rows, and
-    check the accounts' rollup counts came back (repairing them if not)."""
+    rollups and references follow), delete their audit entries, the outbox events and the
+    baseline's rows, and check the accounts' rollups came back (repairing them if not)."""
     started = time.perf_counter()
     service = bench.service
     with tenant_context(bench.tenant), connection.cursor() as cursor:
@@ -415,27 +415,30 @@ def remove_created(bench: Bench, accounts: list[int], say) -> dict:
         ids = [row[0] for row in found]
         if ids:
             cursor.execute("DELETE FROM records_auditentry WHERE record_id = ANY(%s)", [ids])
+        # The outbox events of the creates, deletes and purges (the pack's automations listen
+        # to opportunities; no worker delivers them here). The generated data has none.
+        cursor.execute("DELETE FROM workflows_actionrun WHERE tenant_id = crm_current_tenant()")
+        cursor.execute("DELETE FROM workflows_outboxevent WHERE tenant_id = crm_current_tenant()")
+        events = cursor.rowcount
         cursor.execute("DELETE FROM bench_opportunity WHERE name LIKE %s", [PREFIX + "%"])
         baseline_rows = cursor.rowcount
         repaired = 0
         if accounts:
-            cursor.execute(OPEN_COUNTS_SQL)
-            counts = dict(cursor.fetchall())
-            cursor.execute(
-                "SELECT id, COALESCE((data->>'open_opportunities')::int, 0) FROM records_record "
-                "WHERE entity = 'account' AND id = ANY(%s)",
-                [accounts],
-            )
-            stale = [i for i, stored in cursor.fetchall() if stored != counts.get(i, 0)]
+            stale = stale_rollups(cursor, accounts)
             if stale:
-                set_open_counts(cursor, stale)
+                set_account_rollups(cursor, stale)
                 repaired = len(stale)
     say(
-        f"cleanup: purged {len(ids):,} platform records, deleted {baseline_rows:,} baseline "
-        f"rows in {time.perf_counter() - started:.1f} s"
-        + (f"; {repaired} rollup count(s) repaired" if repaired else "")
+        f"cleanup: purged {len(ids):,} platform records ({events:,} outbox events), deleted "
+        f"{baseline_rows:,} baseline rows in {time.perf_counter() - started:.1f} s"
+        + (f"; {repaired} account rollup(s) repaired" if repaired else "")
     )
-    return {"platform_purged": len(ids), "baseline_deleted": baseline_rows, "repaired": repaired}
+    return {
+        "platform_purged": len(ids),
+        "outbox_events_deleted": events,
+        "baseline_deleted": baseline_rows,
+        "repaired": repaired,
+    }
 
 
 def issue_bench_token(bench: Bench) -> str:
@@ -496,7 +499,7 @@ def run(
     started = time.perf_counter()
     http_profile = HTTP_PROFILES[profile.mode]
     say(f"graphql-http, mode {profile.mode}, database {connection.settings_dict['NAME']}")
-    bench, _ = prepare(profile, say)
+    bench, _, facts = prepare(profile, say)
     accounts = sample_accounts(bench)
     remove_created(bench, accounts, say)  # leftovers of an interrupted run
     token = issue_bench_token(bench)
@@ -545,6 +548,7 @@ def run(
         )
     context = {
         **profile.describe(),
+        **facts,
         "http": {
             "server": f"gunicorn, {WORKERS} sync workers, 127.0.0.1",
             "database_conn_max_age": conn_max_age,
@@ -570,6 +574,7 @@ def run(
     path = write_json(results, profile.mode, conn_max_age, compiled)
     say(f"wrote {path}")
     print(table(results))  # noqa: T201
+    say(describe_config(facts))
     say(f"done in {time.perf_counter() - started:.0f} s")
     log_path.unlink(missing_ok=True)
     return results

@@ -5,7 +5,8 @@ answers: ``DjangoObjectType`` types over ``BenchOpportunity`` / ``BenchAccount``
 ``Opportunity`` and ``Account``, ids as Relay global ids computed as the platform computes
 them, the account joined with ``select_related`` (no query per row), decimals as strings, a
 connection with keyset pagination, and a ``createOpportunity`` mutation validated by the
-model's ``full_clean``. Type, enum and argument names follow the platform's SDL (``python
+model's ``full_clean`` (the pack's required fields, choices, ranges, defaults, rules and
+formulas for the fields modelled). Type, enum and argument names follow the platform's SDL (``python
 manage.py graphql_schema --tenant SLUG``) so that the same query text runs on both endpoints.
 
 Row-level security applies as on the platform: the request runs inside the tenant transaction
@@ -25,7 +26,16 @@ from graphene_django import DjangoObjectType
 from graphql import GraphQLError
 from graphql_relay import from_global_id, to_global_id
 
-from bench.baseline import FORECAST_CHOICES, STAGE_CHOICES, BenchAccount, BenchOpportunity
+from bench.baseline import (
+    DEAL_TYPE_CHOICES,
+    FORECAST_CHOICES,
+    LEAD_SOURCE_CHOICES,
+    LOSS_REASON_CHOICES,
+    STAGE_CHOICES,
+    BenchAccount,
+    BenchOpportunity,
+    today,
+)
 
 DEFAULT_FIRST = 50
 MAX_FIRST = 500
@@ -53,8 +63,14 @@ class Opportunity(DjangoObjectType):
             "amount",
             "probability",
             "weighted_amount",
+            "open_date",
             "close_date",
+            "cycle_days",
             "forecast_category",
+            "deal_type",
+            "lead_source",
+            "loss_reason",
+            "quote_count",
             "created_at",
             "updated_at",
         )
@@ -99,8 +115,14 @@ class OpportunityField(graphene.Enum):
     AMOUNT = "amount"
     PROBABILITY = "probability"
     WEIGHTED_AMOUNT = "weighted_amount"
+    OPEN_DATE = "open_date"
     CLOSE_DATE = "close_date"
+    CYCLE_DAYS = "cycle_days"
     FORECAST_CATEGORY = "forecast_category"
+    DEAL_TYPE = "deal_type"
+    LEAD_SOURCE = "lead_source"
+    LOSS_REASON = "loss_reason"
+    QUOTE_COUNT = "quote_count"
 
 
 class OpportunityOrderBy(graphene.InputObjectType):
@@ -218,6 +240,15 @@ OpportunityStage = graphene.Enum("OpportunityStage", [(value, value) for value, 
 OpportunityForecastCategory = graphene.Enum(
     "OpportunityForecastCategory", [(value, value) for value, _ in FORECAST_CHOICES]
 )
+OpportunityDealType = graphene.Enum(
+    "OpportunityDealType", [(value, value) for value, _ in DEAL_TYPE_CHOICES]
+)
+OpportunityLeadSource = graphene.Enum(
+    "OpportunityLeadSource", [(value, value) for value, _ in LEAD_SOURCE_CHOICES]
+)
+OpportunityLossReason = graphene.Enum(
+    "OpportunityLossReason", [(value, value) for value, _ in LOSS_REASON_CHOICES]
+)
 
 
 class OpportunityInput(graphene.InputObjectType):
@@ -226,8 +257,12 @@ class OpportunityInput(graphene.InputObjectType):
     stage = OpportunityStage()
     amount = graphene.Decimal()
     probability = graphene.Decimal()
+    open_date = graphene.Date()
     close_date = graphene.Date()
     forecast_category = OpportunityForecastCategory()
+    deal_type = OpportunityDealType()
+    lead_source = OpportunityLeadSource()
+    loss_reason = OpportunityLossReason()
 
 
 class FieldError(graphene.ObjectType):
@@ -286,8 +321,13 @@ class CreateOpportunity(graphene.Mutation):
             stage=_value(input_.stage) or "prospecting",
             amount=input_.amount,
             probability=input_.probability,
+            # The pack's defaults for what was not given: today (UTC), a new business.
+            open_date=input_.open_date or today(),
             close_date=input_.close_date,
             forecast_category=_value(input_.forecast_category),
+            deal_type=_value(input_.deal_type) or "new_business",
+            lead_source=_value(input_.lead_source),
+            loss_reason=_value(input_.loss_reason),
             owner_id=info.context.user.pk,
             created_at=now,
             updated_at=now,

@@ -59,9 +59,16 @@ def platform_commit() -> str | None:
     return (head + ("+dirty" if dirty else "")) or None
 
 
-def prepare(profile: Profile, say) -> tuple[Bench, dict[str, str]]:
-    """Migrate, generate the dataset the profile lacks, sync the platform's field indexes and
-    analyze: the read tenant's Bench and its platform index statements (name -> statement)."""
+class DatasetMismatch(RuntimeError):
+    """The generated data is not what the records service would store: nothing is measured."""
+
+
+def prepare(profile: Profile, say) -> tuple[Bench, dict[str, str], dict]:
+    """Migrate, bring the tenants to the current crm pack, generate the dataset the profile
+    lacks, sync the platform's field indexes, analyze and check the generated data against the
+    records service: the read tenant's Bench, its platform index statements (name ->
+    statement) and facts for the results (the configuration measured, the check)."""
+    started = time.perf_counter()
     call_command("migrate", verbosity=0)
     dataset.ensure_meta_table()
     baseline.ensure_tables()
@@ -73,28 +80,35 @@ def prepare(profile: Profile, say) -> tuple[Bench, dict[str, str]]:
     bulk.cleanup(bench, say)  # leftovers of an interrupted run
     platform_indexes = ensure_platform_indexes(tenants, say)
     vacuum_analyze()
-    return bench, platform_indexes
+    config = dataset.config_facts(bench.tenant)
+    say(dataset.describe_config(config))
+    problems = checks.check_stored_form(bench.tenant, user)
+    for problem in problems[:10]:
+        say(f"STORED FORM DIFFERS: {problem}")
+    say(
+        f"stored-form check: {len(problems)} difference(s); setup took "
+        f"{time.perf_counter() - started:.0f} s"
+    )
+    if problems:
+        raise DatasetMismatch(
+            f"{len(problems)} generated record(s) differ from what the records service stores "
+            f"under {dataset.describe_config(config)}; bench/dataset.py must generate what the "
+            "pack now requires (first: " + problems[0] + ")"
+        )
+    return bench, platform_indexes, {**config, "stored_form_differences": len(problems)}
 
 
 def run(profile: Profile) -> list[dict]:
     say = report.say
     started = time.perf_counter()
     say(f"mode {profile.mode}, database {connection.settings_dict['NAME']}")
-    bench, platform_indexes = prepare(profile, say)
-    user = bench.user
-    problems = checks.check_stored_form(bench.tenant, user)
-    for problem in problems[:5]:
-        say(f"STORED FORM DIFFERS: {problem}")
-    say(
-        f"stored-form check: {len(problems)} difference(s); setup took "
-        f"{time.perf_counter() - started:.0f} s"
-    )
+    bench, platform_indexes, facts = prepare(profile, say)
     measuring = time.perf_counter()
     results = run_reads(bench, say)
     results.append(guarded("bulk_insert", lambda: bulk.bulk_insert(bench, say), say))
     context = {
         **profile.describe(),
-        "stored_form_differences": len(problems),
+        **facts,
         "platform_indexes_of_read_tenant": sorted(platform_indexes.values()),
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         **database_facts(),
@@ -115,5 +129,6 @@ def run(profile: Profile) -> list[dict]:
     image = report.plot(results, title)
     report.say(f"wrote {path}" + (f" and {image}" if image else ""))
     print(report.table(results))  # noqa: T201
+    say(dataset.describe_config(facts))
     say(f"done in {time.perf_counter() - started:.0f} s")
     return results

@@ -186,12 +186,49 @@ def paced(
 # -- the tenant ---------------------------------------------------------------------------------
 
 
-def ensure_tenant(say):
-    """The benchmark's tenant with the automation published and its accounts; (tenant, user,
-    account ids)."""
+def wanted_document() -> dict:
+    """The current crm pack with its workflows replaced by the benchmark's automation."""
     import copy
 
-    from metadata.publish import active_version, document_of, publish
+    from bench.dataset import PACK
+    from metadata.packs import load_pack
+
+    document = copy.deepcopy(load_pack(PACK))
+    document["workflows"] = [AUTOMATION]
+    return document
+
+
+def remove_accounts(tenant, say) -> None:
+    """Purge the tenant's accounts (made under an older configuration) through the service,
+    after its opportunities (they restrict deleting an account)."""
+    from records.service import RecordService
+    from tenants.context import tenant_context
+
+    cleanup(tenant, say)
+    service = RecordService.system(tenant)
+    with tenant_context(tenant), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, deleted_at IS NOT NULL FROM records_record WHERE entity = 'account'"
+        )
+        found = cursor.fetchall()
+        for record_id, deleted in found:
+            if not deleted:
+                service.delete("account", record_id)
+            service.purge("account", record_id)
+        if found:
+            cursor.execute(
+                "DELETE FROM records_auditentry WHERE record_id = ANY(%s)", [[r[0] for r in found]]
+            )
+        cursor.execute("DELETE FROM workflows_actionrun WHERE tenant_id = %s", [tenant.pk])
+        cursor.execute("DELETE FROM workflows_outboxevent WHERE tenant_id = %s", [tenant.pk])
+    say(f"{SLUG}: {len(found)} accounts of the older configuration purged")
+
+
+def ensure_tenant(say):
+    """The benchmark's tenant on the current crm pack with only the benchmark's automation
+    published (a tenant of an older pack is brought up to date: its accounts are made again),
+    and its accounts; (tenant, user, account ids)."""
+    from bench.dataset import bring_up_to_date
     from records.service import RecordService
     from tenants.context import tenant_context
     from tenants.models import Tenant, User
@@ -208,11 +245,7 @@ def ensure_tenant(say):
         )
         say(f"tenant {SLUG} created")
     user = User.objects.get(email=ADMIN_EMAIL)
-    document = copy.deepcopy(document_of(active_version(tenant)))
-    if document.get("workflows") != [AUTOMATION]:
-        document["workflows"] = [AUTOMATION]
-        publish(tenant, document=document)
-        say(f"automation {AUTOMATION['key']} published in {SLUG}")
+    bring_up_to_date(tenant, wanted_document(), say, lambda: remove_accounts(tenant, say))
     with tenant_context(tenant), connection.cursor() as cursor:
         cursor.execute(
             "SELECT id FROM records_record WHERE entity = 'account' AND deleted_at IS NULL "
@@ -223,6 +256,27 @@ def ensure_tenant(say):
     for index in range(len(accounts), ACCOUNTS):
         accounts.append(service.create("account", {"name": f"Flow account {index:02d}"}).id)
     return tenant, user, accounts[:ACCOUNTS]
+
+
+def config_facts(tenant) -> dict:
+    """Which configuration the run measured: the crm pack's, workflows aside."""
+    from bench.dataset import config_facts as facts_of
+    from metadata.publish import active_version, document_of
+
+    facts = facts_of(tenant)
+    del facts["config_is_current_pack"]  # by design: its workflows are the benchmark's
+    facts["config_is_pack_with_bench_automation"] = (
+        document_of(active_version(tenant)) == wanted_document()
+    )
+    return facts
+
+
+def describe_config(facts: dict) -> str:
+    return (
+        f"configuration: the {facts['pack']} pack ({facts['pack_file']}) with its workflows "
+        f"replaced by {AUTOMATION['key']}, version {facts['config_version']} of {SLUG}, digest "
+        f"{facts['config_digest']}"
+    )
 
 
 def cleanup(tenant, say) -> dict:
@@ -786,6 +840,8 @@ def run(
     try:
         call_command("migrate", verbosity=0)
         tenant, user, accounts = ensure_tenant(say)
+        config = config_facts(tenant)
+        say(describe_config(config))
         cleanup(tenant, say)  # leftovers of an interrupted run
         writer = Writer(tenant, user, accounts, dt.datetime.now(dt.UTC).strftime("%H%M%S"))
         measuring = time.perf_counter()
@@ -817,6 +873,7 @@ def run(
             "profile": flow.__dict__,
             "tenant": SLUG,
             "automation": AUTOMATION,
+            **config,
             "accounts": len(accounts),
             "broker": redact(broker),
             "polling_interval_s": polling,
@@ -837,5 +894,6 @@ def run(
     path = write_json(result, flow.mode, suffix)
     say(f"wrote {path}")
     print(table(entries))  # noqa: T201
+    say(describe_config(config))
     say(f"done in {time.perf_counter() - started:.0f} s")
     return result
