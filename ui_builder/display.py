@@ -72,6 +72,8 @@ def shown(field, value, titles: dict | None = None) -> str:
         if not isinstance(moment, dt.datetime):
             moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
         return formats.date_format(moment, "SHORT_DATETIME_FORMAT")
+    if kind == "file" and isinstance(value, dict):
+        return str(value.get("name", ""))
     if kind == "address" and isinstance(value, dict):
         return ", ".join(str(v) for v in value.values() if v)
     return str(value)

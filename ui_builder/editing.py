@@ -9,9 +9,12 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy
 
+from metadata.fieldtypes import FieldValueError
+from records import files
 from records.errors import RecordError, RecordErrorCode
 from records.values import all_hold, cel_record
 from ui_builder.display import label_of, stored_values, title_of
+from ui_builder.files import FileLink, link
 from ui_builder.messages import problem_message
 
 INPUTS = {  # field-type widget -> HTML input type
@@ -29,6 +32,7 @@ INPUTS = {  # field-type widget -> HTML input type
     "select": "select",
     "lookup": "select",
     "user": "select",
+    "file": "file",
 }
 LOOKUP_CHOICES = 50  # listed without JavaScript; the type-ahead searches them all
 CONFLICT = gettext_lazy(
@@ -48,6 +52,11 @@ class Input:
     errors: list[str] = field(default_factory=list)
     help: str = ""
     lookup: str = ""  # the target entity of a lookup: its type-ahead searches there
+    accept: str = ""  # a file input's accept attribute
+    file: FileLink | None = None  # the file the record holds (a file input)
+    remove: bool = False  # the user asked to remove it
+    upload: str = ""  # an upload id: a file kept for a save that was refused
+    upload_name: str = ""
 
 
 @dataclass
@@ -80,6 +89,8 @@ def as_text(field_, value) -> str:
         return value.replace("Z", "")[:16]
     if kind == "currency" and isinstance(value, dict):
         return str(value.get("amount", ""))
+    if kind == "file" and isinstance(value, dict):
+        return str(value.get("name", ""))
     return str(value)
 
 
@@ -133,6 +144,7 @@ def build(service, entity_key: str, record_id: int | None = None, posted=None) -
     )
     view = service.get(entity.key, record_id) if record_id is not None else None
     values = stored_values(entity, view.values) if view else {}
+    held = dict(values)  # the files the record holds, before what is posted
     if posted is not None:
         values = {**values, **values_from(entity, posted)}
         values = {k: v for k, v in values.items() if v is not None}
@@ -142,6 +154,8 @@ def build(service, entity_key: str, record_id: int | None = None, posted=None) -
     for section in sections:
         for item in section.inputs:
             fill(service, config, entity, item, values, form)
+            if item.kind == "file":
+                fill_file(entity, item, record_id, held.get(item.key), posted)
     return EditForm(
         entity=entity,
         label=label_of(entity.options.get("label"), entity.key),
@@ -188,6 +202,27 @@ def fill(service, config, entity, item: Input, values: dict, form) -> None:
         item.choices = [("", "—")] + [(str(r.id), title_of(target, r.values, r.id)) for r in rows]
 
 
+def fill_file(entity, item: Input, record_id: int | None, held, posted) -> None:
+    """A file input: the record's file (a link, and a box to remove it), the types it takes,
+    and a file kept for a refused save (``upload_<key>``)."""
+    f = entity.fields[item.key]
+    item.value = ""
+    item.accept = ",".join(f.options.get("accept", []))
+    if isinstance(held, dict) and record_id is not None:
+        item.file = link(entity.key, record_id, item.key, held)
+    if posted is None:
+        return
+    item.remove = bool(posted.get(f"remove_{item.key}"))
+    pending = posted.get(f"upload_{item.key}", "")
+    if pending:
+        try:
+            value = files.from_upload_id(pending)
+        except FieldValueError:
+            return  # an old or forged one: the save reports it
+        if isinstance(value, dict):
+            item.upload, item.upload_name = pending, str(value.get("name", ""))
+
+
 def values_from(entity, posted) -> dict:
     """The posted inputs as the records service takes them (text; empty means none)."""
     values = {}
@@ -197,6 +232,12 @@ def values_from(entity, posted) -> dict:
         if f.options["type"] == "boolean":
             if f"present_{key}" in posted:
                 values[key] = key in posted
+            continue
+        if f.options["type"] == "file":  # a new file comes from request.FILES (FormUploads)
+            if posted.get(f"upload_{key}"):
+                values[key] = posted[f"upload_{key}"]
+            elif posted.get(f"remove_{key}"):
+                values[key] = None
             continue
         if key not in posted:
             continue

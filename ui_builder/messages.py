@@ -29,6 +29,12 @@ BY_CODE = {
     "read_only": _("This field cannot be changed here."),
     "invalid_currency": _("Choose a currency."),
     "currency_not_allowed": _("This currency is not allowed here."),
+    "file_too_large": _("This file is too large."),
+    "file_type_refused": _("This kind of file is not accepted here."),
+    "file_empty": _("This file is empty."),
+    "file_missing": _("This file is no longer kept: choose it again."),
+    "invalid_upload": _("This upload has expired: choose the file again."),
+    "invalid_file": _("This is not a file uploaded here."),
 }
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from records.errors import RecordError, RecordErrorCode
 from records.service import RecordService
 from records.values import all_hold, cel_record
-from ui_builder import bulk_actions
+from ui_builder import bulk_actions, files
 from ui_builder.display import label_of, shown, stored_values, title_field_of, title_of
 from ui_builder.history import timeline
 from ui_builder.listing import ListState, described, filterable
@@ -23,7 +23,8 @@ PAGE_SIZE = 25
 class Column:
     key: str
     label: str
-    sort_query: str = ""  # the query string sorting by this column (toggling the direction)
+    sort_query: str = ""  # the query string sorting by this column (toggling the direction);
+    # empty for a field that cannot be sorted (a file, a long text)
     sorted: str = ""  # "ascending" / "descending" when the list is sorted by it
 
 
@@ -183,6 +184,15 @@ def matching_ids(service: RecordService, entity_key: str, state: ListState, limi
     return ids
 
 
+def cell(entity, view, key: str, titles: dict) -> str:
+    """A field's value as a page shows it: text, or a file's name linking to its download."""
+    field_ = entity.fields[key]
+    value = view.values.get(key)
+    if field_.options["type"] == "file" and isinstance(value, dict):
+        return files.link(entity.key, view.id, key, value)
+    return shown(field_, value, titles)
+
+
 def list_page(
     service: RecordService,
     entity_key: str,
@@ -215,7 +225,7 @@ def list_page(
         Row(
             view.id,
             title_of(entity, view.values, view.id),
-            [shown(entity.fields[k], view.values.get(k), titles) for k in keys],
+            [cell(entity, view, k, titles) for k in keys],
         )
         for view in page.rows
     ]
@@ -225,7 +235,7 @@ def list_page(
         return Column(
             key,
             label_of(entity.fields[key].options.get("label"), key),
-            state.sorted_by(key),
+            state.sorted_by(key) if entity.fields[key].type.sortable else "",
             ("descending" if state.sort.startswith("-") else "ascending")
             if key == sorted_key
             else "",
@@ -284,7 +294,7 @@ def record_page(
                 section.fields.append(
                     (
                         label_of(field_.options.get("label"), key),
-                        shown(field_, view.values.get(key), titles),
+                        cell(entity, view, key, titles),
                     )
                 )
         tabs.append(("", [section]))
@@ -309,7 +319,7 @@ def record_page(
                     section.fields.append(
                         (
                             label_of(field_.options.get("label"), key),
-                            shown(field_, view.values.get(key), titles),
+                            cell(entity, view, key, titles),
                         )
                     )
                 if spec.get("related"):

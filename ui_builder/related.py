@@ -97,6 +97,7 @@ def related_list(
         for k in keys
         if not child.fields[k].type.computed
         and not child.fields[k].options.get("read_only")
+        and child.fields[k].type.widget != "file"  # uploaded on the record's own form
         and access.field_access(k) == "edit"
     ]
     templates = {}
@@ -191,6 +192,7 @@ def save_related(service, config, parent_id: int, key: str, spec: dict, posted) 
         for k in _columns(child, spec, hidden)
         if not child.fields[k].type.computed
         and not child.fields[k].options.get("read_only")
+        and child.fields[k].type.widget != "file"  # uploaded on the record's own form
         and access.field_access(k) == "edit"
     ]
     problems: dict[str, list[str]] = {}

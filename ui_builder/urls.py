@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ui_builder import views
+from ui_builder import files, views
 
 app_name = "records"
 
@@ -24,6 +24,7 @@ urlpatterns = [
     path("<slug:entity>/new/preview/", views.form_preview, name="new_preview"),
     path("<slug:entity>/<int:record_id>/", views.record_detail, name="detail"),
     path("<slug:entity>/<int:record_id>/edit/", views.record_edit, name="edit"),
+    path("<slug:entity>/<int:record_id>/files/<slug:field>/", files.download, name="file"),
     path(
         "<slug:entity>/<int:record_id>/related/<slug:key>/",
         views.related_save,

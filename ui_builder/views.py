@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from records.errors import RecordError, RecordErrorCode
 from records.service import RecordService
 from tenants.views import tenant_required
-from ui_builder import bulk_actions, dashboards, editing, pages, related, saved_views
+from ui_builder import bulk_actions, dashboards, editing, files, pages, related, saved_views
 from ui_builder.display import label_of
 from ui_builder.downloads import csv_download
 from ui_builder.listing import ListState
@@ -199,10 +199,11 @@ def related_save(request, entity: str, record_id: int, key: str):
 def _save(request, service, entity: str, record_id: int | None):
     """Create or update from the posted form; (the saved record's id, or the form with the
     refusal at its fields)."""
-    posted_values = editing.values_from(
-        service.entity(entity, service.configuration()), request.POST
-    )
+    config_entity = service.entity(entity, service.configuration())
+    posted_values = editing.values_from(config_entity, request.POST)
+    uploads = files.FormUploads(service, config_entity, request.FILES)
     try:
+        posted_values.update(uploads.values())  # kept first: a refused file saves nothing
         if record_id is None:
             view = service.create(entity, posted_values)
         else:
@@ -221,7 +222,7 @@ def _save(request, service, entity: str, record_id: int | None):
             RecordErrorCode.RECORD_LOCKED,
         ):
             raise
-        edit = editing.build(service, entity, record_id, posted=request.POST)
+        edit = editing.build(service, entity, record_id, posted=uploads.pending(request.POST))
         editing.place_errors(service, edit, error, {k: request.POST.get(k) for k in posted_values})
         return None, edit
 

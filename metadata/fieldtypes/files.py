@@ -49,8 +49,12 @@ def size_limit(field: dict) -> int:
     return int(min(field.get("max_size_mb", platform), platform) * MB)
 
 
-def megabytes(size: int) -> str:
-    return f"{size / MB:.1f}".removesuffix(".0")
+def human_size(size: float) -> str:
+    """``2.5 MB``, ``12 KB``, ``300 bytes``."""
+    for unit, scale in (("MB", MB), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{int(size)} bytes"
 
 
 def extension(name: str) -> str:
@@ -94,7 +98,7 @@ def check_limits(field: dict, name: str, size: int, content_type: str) -> None:
     if size > limit:
         raise FieldValueError(
             "file_too_large",
-            f"the file is {megabytes(size)} MB; at most {megabytes(limit)} MB is taken",
+            f"the file is {human_size(size)}; at most {human_size(limit)} is taken",
         )
     if not accepts(field, name, content_type):
         raise FieldValueError(
@@ -124,7 +128,7 @@ class File(FieldType):
             yield Problem(
                 f"{path}.max_size_mb",
                 "above_platform_limit",
-                f"at most {megabytes(int(platform * MB))} MB: the platform's FILE_MAX_SIZE_MB",
+                f"at most {human_size(platform * MB)}: the platform's FILE_MAX_SIZE_MB",
             )
         seen = set()
         for index, item in enumerate(field.get("accept", [])):

@@ -2,6 +2,8 @@
 // visible_if / required_if follow the values being typed) and swap them in. The swap never
 // loses what the user did meanwhile: every value is carried over, the focus stays, an older
 // answer than the last question is dropped, and nothing is swapped once the form is sent.
+// File inputs are never sent with the question (the file would be uploaded on every change)
+// and are moved into the new sections as they are, with the file the user chose.
 (function () {
   const form = document.getElementById("record-form");
   if (!form) return;
@@ -14,8 +16,10 @@
     // name -> value for every input of the sections, and the lookups' titles by name
     const values = new Map();
     const titles = new Map();
+    const files = new Map();
     target.querySelectorAll("input[name], select[name], textarea[name]").forEach((input) => {
-      if (input.type === "checkbox") values.set(input.name, input.checked);
+      if (input.type === "file") files.set(input.name, input);
+      else if (input.type === "checkbox") values.set(input.name, input.checked);
       else values.set(input.name, input.value);
     });
     target.querySelectorAll(".lookup").forEach((lookup) => {
@@ -23,11 +27,16 @@
       const text = lookup.querySelector("input[role=combobox]");
       if (hidden && text) titles.set(hidden.name, text.value);
     });
-    return { values, titles };
+    return { values, titles, files };
   }
 
-  function carryOver({ values, titles }) {
+  function carryOver({ values, titles, files }) {
     target.querySelectorAll("input[name], select[name], textarea[name]").forEach((input) => {
+      if (input.type === "file") {
+        const chosen = files.get(input.name);
+        if (chosen && chosen.files.length) input.replaceWith(chosen);
+        return;
+      }
       if (!values.has(input.name)) return;
       const value = values.get(input.name);
       if (input.type === "checkbox") {
@@ -45,9 +54,11 @@
 
   async function refresh() {
     const mine = ++asked;
+    const body = new FormData(form);
+    form.querySelectorAll("input[type=file][name]").forEach((input) => body.delete(input.name));
     const response = await fetch(form.dataset.preview, {
       method: "POST",
-      body: new FormData(form),
+      body,
       headers: { "X-Requested-With": "fetch" },
     });
     if (!response.ok || mine !== asked || sent) return;
@@ -62,7 +73,7 @@
     if (window.enhanceLookups) window.enhanceLookups(target);
     const again = focused && document.getElementById(focused);
     if (again) {
-      if (again.value !== typed && again.type !== "checkbox") {
+      if (again.value !== typed && again.type !== "checkbox" && again.type !== "file") {
         again.value = typed;
         if (again.getAttribute("role") === "combobox") again.dispatchEvent(new Event("input"));
       }

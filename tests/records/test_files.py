@@ -182,6 +182,24 @@ def test_an_upload_id_names_the_file_in_its_tenant_only(desk, make_tenant):
     ) == ("invalid", [("contract", "invalid_upload")])
 
 
+def test_bulk_rows_take_files_and_upload_ids(desk):
+    # given two stored files, one named by its upload id
+    first = desk.service.store_file("deal", "contract", upload("a.pdf", PDF))
+    second = desk.service.store_file("deal", "contract", upload("b.png", PNG))
+    rows = [
+        {"name": "A", "company": desk.company_id, "contract": first},
+        {
+            "name": "B",
+            "company": desk.company_id,
+            "contract": files.upload_id(desk.tenant.pk, second),
+        },
+    ]
+    # when the rows are created in bulk (validated in a second thread)
+    created = desk.service.bulk_create("deal", rows, batch_size=1).created
+    # then each record holds its file
+    assert [desk.service.get("deal", pk).values["contract"] for pk in created] == [first, second]
+
+
 def test_files_no_record_holds_are_cleaned_once_old(desk):
     held = desk.service.store_file("deal", "contract", upload("held.pdf", PDF))
     deal = desk.service.create("deal", {"name": "D", "company": desk.company_id, "contract": held})
