@@ -53,10 +53,24 @@ def refresh_for_child(
     fed: dict[tuple[str, int], list] = {}
     for parent_entity, rollup in rollups_fed_by(config, child.key):
         via = rollup.options["via"]
+        if before and after and not _touches(rollup.options, before, after):
+            continue  # an update of fields the rollup neither counts, adds nor filters by
         for parent_id in {value for value in (before.get(via), after.get(via)) if value}:
             fed.setdefault((parent_entity.key, parent_id), []).append(rollup)
     for (parent_key, parent_id), rollups in sorted(fed.items(), key=lambda item: item[0][1]):
         refresh_parent(config, config.entities[parent_key], parent_id, rollups, level)
+
+
+def _touches(options: dict, before: dict, after: dict) -> bool:
+    """Whether a child's change can change the rollup: its lookup, the field it aggregates or
+    one its filter reads changed (any field, when the filter reads the record as a whole)."""
+    keys = {options["via"], options.get("field")}
+    if options.get("filter"):
+        read = reads_of((options["filter"],))
+        if read is None:
+            return before != after
+        keys |= read
+    return any(before.get(key) != after.get(key) for key in keys if key)
 
 
 # A locked parent: its data and the system fields its formulas may read (record.created_at).
@@ -88,8 +102,9 @@ def refresh_parent(
     updated = dict(data)
     if rollups is None:
         rollups = [f for f in parent.fields.values() if f.options["type"] == "rollup"]
+    children: dict[tuple[str, str], list[dict]] = {}  # filtered rollups read them once
     for field in rollups:
-        _put(updated, field.key, compute(config, field.options, parent_id))
+        _put(updated, field.key, compute(config, field.options, parent_id, children))
     if _save_parent(config, parent, parent_id, data, updated, system):
         _changed(config, parent, data, updated, system)
         if level < MAX_LEVELS:
@@ -235,12 +250,17 @@ def _compute_formulas(config, parent: CompiledEntity, updated: dict, system: dic
         _put(updated, key, value)
 
 
-def compute(config: CompiledConfig, options: dict, parent_id: int):
+def compute(config: CompiledConfig, options: dict, parent_id: int, children=None):
+    """A rollup's value for one parent; ``children`` keeps the children a filtered rollup read,
+    by (source, via), for the other filtered rollups over them."""
     source = config.entities[options["source"]]
     function, via = options["function"], options["via"]
     target = source.fields.get(options.get("field", "")) if function != "count" else None
     if options.get("filter"):
-        return _compute_in_python(source, options, parent_id, target)
+        cache = {} if children is None else children
+        if (source.key, via) not in cache:
+            cache[(source.key, via)] = _children(source, via, parent_id)
+        return _compute_in_python(source, options, cache[(source.key, via)], target)
     expr = "NULL"
     if target is not None:
         expr = sql_field("r", target.key, target.options["type"], target.options).sql
@@ -261,16 +281,18 @@ CHILDREN = (
 )
 
 
-def _compute_in_python(source: CompiledEntity, options: dict, parent_id: int, target):
+def _children(source: CompiledEntity, via: str, parent_id: int) -> list[dict]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT r.data FROM records_record r WHERE {CHILDREN}", [source.key, parent_id, via]
+        )
+        return [json.loads(r[0]) if isinstance(r[0], str) else r[0] for r in cursor.fetchall()]
+
+
+def _compute_in_python(source: CompiledEntity, options: dict, children: list[dict], target):
     from metadata.cel_check import compile_expression
 
     program = compile_expression(options["filter"])
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT r.data FROM records_record r WHERE {CHILDREN}",
-            [source.key, parent_id, options["via"]],
-        )
-        children = [json.loads(r[0]) if isinstance(r[0], str) else r[0] for r in cursor.fetchall()]
     selected = []
     for child in children:
         try:

@@ -150,3 +150,17 @@ def test_dated_rollups_filter_sort_and_show_as_dates(crm):
         "account", filter_tree={"field": "last_order_date", "op": "gt", "value": "2050-01-01"}
     )
     assert [row.values["name"] for row in after.rows] == ["New"]
+
+
+def test_an_update_the_rollups_do_not_read_leaves_the_parent_alone(shop, company):
+    from django.test.utils import CaptureQueriesContext
+
+    deal = shop.create("deal", {"name": "A", "company": company.id, "amount": "100"})
+    with CaptureQueriesContext(connection) as renamed:
+        shop.update("deal", deal.id, {"name": "A renamed"})
+    assert not [q for q in renamed.captured_queries if "FOR NO KEY UPDATE" in q["sql"]]
+    with CaptureQueriesContext(connection) as repriced:
+        shop.update("deal", deal.id, {"amount": "250"})
+    locks = [q for q in repriced.captured_queries if "FOR NO KEY UPDATE" in q["sql"]]
+    assert len(locks) == 1  # the company, once for both of its rollups
+    assert rollups(shop, company.id) == (1, Decimal("250.00"))
