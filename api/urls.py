@@ -6,4 +6,5 @@ app_name = "api"
 
 urlpatterns = [
     path("whoami", views.whoami, name="whoami"),
+    path("files/", views.upload_file, name="files"),
 ]

@@ -48,6 +48,7 @@ from metadata.compiled import CompiledConfig, CompiledEntity
 from metadata.fieldtypes.base import DAY_COUNTS, EQUALITY, ORDERED, RELATIVE_DATES, TEXTUAL
 
 SYSTEM_SORTS = ("id", "created_at", "updated_at")
+UPLOAD_ID = "An upload id from POST /api/files/ (docs/graphql.md#files); null removes the file."
 # Names of the operator sets of the field types (metadata/fieldtypes/base.py).
 OPERATOR_SETS = {
     EQUALITY: "",
@@ -56,6 +57,7 @@ OPERATOR_SETS = {
     (*ORDERED, *RELATIVE_DATES): "",
     ("contains", "is_null"): "Contains",
     (*EQUALITY, "is_me"): "Member",
+    ("is_null",): "",
 }
 SCALARS = {
     "String": GraphQLString,
@@ -133,6 +135,19 @@ Money = GraphQLObjectType(
 MoneyInput = GraphQLInputObjectType(
     "MoneyInput",
     {"amount": GraphQLInputField(nn(Decimal_)), "currency": GraphQLInputField(nn(GraphQLString))},
+)
+File = GraphQLObjectType(
+    "File",
+    {
+        "name": GraphQLField(nn(GraphQLString), description="The name it was uploaded under."),
+        "size": GraphQLField(nn(GraphQLInt), description="In bytes."),
+        "contentType": GraphQLField(nn(GraphQLString)),
+        "url": GraphQLField(
+            nn(GraphQLString),
+            description="Where to download it, with the same token or session (docs/graphql.md).",
+        ),
+    },
+    description="A file a record holds in a file field.",
 )
 Member = GraphQLObjectType(
     "Member",
@@ -270,6 +285,8 @@ class SchemaBuilder:
                 description,
                 args=self.children_args(),
             )
+        if gql == "File":
+            return out_field(File, resolvers.file(entity.key, field.key), description)
         if gql in ("Enum", "[Enum]"):
             scalar = self.enum(entity, field) or GraphQLString
             kind = list_of(scalar) if gql == "[Enum]" else scalar
@@ -427,6 +444,8 @@ class SchemaBuilder:
             scalar, base = Decimal_, "Decimal"
         elif gql in ("Address", "Enum", "[Enum]"):
             scalar, base = GraphQLString, "String"
+        elif gql == "File":
+            scalar, base = GraphQLBoolean, "File"  # is_null only
         else:
             scalar, base = SCALARS[gql], gql
         operators = tuple(field.type.operators_for(field.options))
@@ -555,6 +574,9 @@ class SchemaBuilder:
                 kind = list_of(scalar) if gql == "[Enum]" else scalar
             elif gql == "Money":
                 kind = MoneyInput
+            elif gql == "File":
+                attrs[camel(field.key)] = input_field(GraphQLString, field.key, UPLOAD_ID)
+                continue
             else:
                 kind = SCALARS[gql]
             attrs[camel(field.key)] = input_field(kind, field.key)

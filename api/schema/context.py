@@ -4,10 +4,15 @@ from."""
 
 from __future__ import annotations
 
+from django.urls import reverse
+
 from metadata.compiled import CompiledConfig
 from records.errors import RecordError
 from records.permissions import Permissions
 from records.service import RecordService, RecordView
+
+URL_ID = 1234567890  # stands for the record id in a reversed URL
+FILE_LIMITS = {"accept": "accept", "max_size_mb": "maxSizeMb"}
 
 
 class RecordLoader:
@@ -91,15 +96,35 @@ class RecordLoader:
 
 
 class GraphContext:
-    def __init__(self, tenant, user, config: CompiledConfig, roles: list[str] | None = None):
+    def __init__(
+        self,
+        tenant,
+        user,
+        config: CompiledConfig,
+        roles: list[str] | None = None,
+        base_url: str = "",
+    ):
+        """``base_url``: scheme and host of the request (``https://acme.example.com``), in
+        front of the download URLs of files; none gives paths."""
         self.tenant = tenant
         self.user = user
         self.config = config
+        self.base_url = base_url
         # The schema's version for every call, and the roles the request's membership holds.
         self.service = RecordService(
             tenant, user, config=config, permissions=Permissions(tenant, user, roles=roles)
         )
         self.loader = RecordLoader(self.service, config)
+
+    def file_url_parts(self, entity_key: str, field_key: str) -> tuple[str, str]:
+        """The download URL of a record's file around its id: (before, after)."""
+        path = reverse("records:file", args=[entity_key, URL_ID, field_key])
+        before, after = path.split(f"/{URL_ID}/", 1)
+        return f"{self.base_url}{before}/", f"/{after}"
+
+    def file_url(self, entity_key: str, record_id: int, field_key: str) -> str:
+        before, after = self.file_url_parts(entity_key, field_key)
+        return f"{before}{record_id}{after}"
 
     def hidden(self, entity_key: str) -> frozenset[str]:
         entity = self.config.entities[entity_key]
@@ -131,6 +156,11 @@ class GraphContext:
                                 if "target" in field.options
                                 else {}
                             ),
+                            **{  # what a file field takes
+                                name: field.options[option]
+                                for option, name in FILE_LIMITS.items()
+                                if option in field.options
+                            },
                         }
                         for field in entity.fields.values()
                         if field.key not in hidden

@@ -66,6 +66,24 @@ def readable(context, entity_key: str, key: str, row):
     return row.values.get(key)
 
 
+def file(entity_key: str, key: str):
+    """A file field's ``File``: what the record holds, and the URL of its download."""
+
+    def resolve(row, info):
+        context = crm(info)
+        value = readable(context, entity_key, key, row)
+        if value is None:
+            return None
+        return {
+            "name": value["name"],
+            "size": value["size"],
+            "contentType": value["content_type"],
+            "url": context.file_url(entity_key, row.id, key),
+        }
+
+    return resolve
+
+
 def relation(entity_key: str, key: str, target: str):
     def resolve(row, info):
         context = crm(info)

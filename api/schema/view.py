@@ -76,7 +76,11 @@ class TenantGraphQLView(GraphQLView):
             )
         self.schema = schemas.get(request.tenant.pk, config)
         request.crm = GraphContext(
-            request.tenant, request.user, config, roles=request.membership.roles
+            request.tenant,
+            request.user,
+            config,
+            roles=request.membership.roles,
+            base_url=request.build_absolute_uri("/").removesuffix("/"),
         )
         # The request runs in the tenant's transaction (tenants.middleware): a statement
         # timeout for it, so no query can hold the database.

@@ -264,10 +264,26 @@ class Planner:
             return Sql(f"CASE WHEN {stored} IS NULL THEN NULL ELSE {built.text} END", built.params)
         if gql == "[Relation]":
             return self.lookups(alias, field, kind, nodes)
+        if gql == "File":
+            return self.file(entity, alias, field, stored, kind, nodes)
         expression = field.type.graphql_json_sql(stored, field.options)
         if expression is None:
             raise Unsupported(f"{entity.key}.{field.key} needs Python")
         return Sql(expression)
+
+    def file(self, entity, alias: str, field, stored: str, kind, nodes) -> Sql:
+        """A ``File``: what the record holds, and its download URL around the record's id."""
+        sub_kind, sub = self.sub_fields(kind, nodes)
+        before, after = self.context.file_url_parts(entity.key, field.key)
+        parts = {
+            "name": Sql(f"{stored}->'name'"),
+            "size": Sql(f"{stored}->'size'"),
+            "contentType": Sql(f"{stored}->'content_type'"),
+            "url": Sql(f"to_json(%s::text || {alias}.id::text || %s::text)", [before, after]),
+            "__typename": Sql(f"to_json({literal(sub_kind.name)}::text)"),
+        }
+        built = json_object([(k, parts[n[0].name.value]) for k, n in sub.items()])
+        return Sql(f"CASE WHEN {stored} IS NULL THEN NULL ELSE {built.text} END", built.params)
 
     def member(self, kind, nodes, id_text: str) -> Sql:
         """A ``Member`` (a user named by a record) from the SQL text of its id."""
