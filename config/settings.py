@@ -3,6 +3,7 @@
 See ``docs/operations.md`` for the full list of variables.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -179,7 +180,9 @@ STORAGES = {
     "files": {
         "BACKEND": os.environ.get(
             "FILE_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"
-        )
+        ),
+        # That class's options as JSON, e.g. {"bucket_name": "crm-files"} for an S3 storage.
+        "OPTIONS": json.loads(os.environ.get("FILE_STORAGE_OPTIONS") or "{}"),
     },
 }
 # The largest file any file field takes, in MB: a field's max_size_mb may not exceed it.
