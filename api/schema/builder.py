@@ -42,7 +42,7 @@ from api.schema.compiled.documents import DocumentCache
 from api.schema.compiled.planner import EntityNames
 from api.schema.notifications import notification_fields
 from api.schema.scalars import Date, DateTime, Decimal_, GenericScalar
-from api.schema.types import NAME, camel, output_value, reverse_relations, type_name
+from api.schema.types import NAME, camel, nn, output_value, reverse_relations, type_name
 from api.schema.warnings import warning_fields
 from metadata.compiled import CompiledConfig, CompiledEntity
 from metadata.fieldtypes.base import DAY_COUNTS, EQUALITY, ORDERED, RELATIVE_DATES, TEXTUAL
@@ -68,10 +68,6 @@ SCALARS = {
     "DateTime": DateTime,
     "Address": GenericScalar,
 }
-
-
-def nn(kind):
-    return GraphQLNonNull(kind)
 
 
 def list_of(kind):
