@@ -60,17 +60,24 @@ def insert_rows(
     *,
     returning: str | None = None,
     expressions: dict[str, str] | None = None,
+    constants: dict[str, str] | None = None,
 ) -> list:
     """A multi-row INSERT with one array parameter per column (``columns``: name -> SQL type)
     unnested in order: no model instances, and no per-row SQL text to build in Python.
-    ``expressions`` turns a column's unnested value (``v.<name>``) into what is stored."""
+    ``expressions`` turns a column's unnested value (``v.<name>``) into what is stored;
+    ``constants`` are more columns, each an SQL expression (no array: the same in every row,
+    or computed from the unnested ones)."""
     if not rows:
         return []
-    names = ", ".join(columns)
-    selected = ", ".join((expressions or {}).get(name, f"v.{name}") for name in columns)
+    names = ", ".join(f'"{name}"' for name in columns)  # quoted: "values" is a keyword
+    selected = ", ".join(
+        [(expressions or {}).get(name, f'v."{name}"') for name in columns]
+        + list((constants or {}).values())
+    )
+    targets = ", ".join(f'"{name}"' for name in [*columns, *(constants or {})])
     arrays = ", ".join(f"%s::{sql_type}[]" for sql_type in columns.values())
     statement = (
-        f"INSERT INTO {table} ({names}) SELECT {selected} FROM unnest({arrays}) WITH "
+        f"INSERT INTO {table} ({targets}) SELECT {selected} FROM unnest({arrays}) WITH "
         f"ORDINALITY AS v({names}, position) ORDER BY position"
     )
     if returning:

@@ -9,6 +9,7 @@ commits loses nothing: the event stays pending and the beat's sweep hands it ove
 
 from __future__ import annotations
 
+import json
 import time
 from contextvars import ContextVar
 
@@ -59,35 +60,64 @@ def record_changed(tenant, config, entity, record, kind: str, before: dict, afte
 
 
 def records_created(tenant, config, entity, records, user) -> int:
-    """A bulk create's events, written in one statement."""
+    """A bulk create's events, written in one statement (one array per column, as the bulk
+    writer inserts records: no model instance per event)."""
+    from records.bulk import insert_rows
+
     if not config.workflows.automations.get(entity.key):
         return 0
     now, depth = timezone.now(), current_depth.get()
-    events = [
-        OutboxEvent(
-            tenant=tenant,
-            kind="created",
-            entity=entity.key,
-            record_id=record.pk,
-            config_version=config.version,
-            values=record.data,
-            system=system_of(record),
-            changed=sorted(record.data),
-            user=user if getattr(user, "pk", None) else None,
-            depth=depth,
-            created_at=now,
-            dispatched_at=now,
+    tenant_id = getattr(tenant, "pk", tenant)
+    user_id = getattr(user, "pk", None) or None
+    rows = [
+        (
+            tenant_id,
+            "created",
+            entity.key,
+            record.pk,
+            config.version,
+            json.dumps(record.data),
+            json.dumps(system_of(record)),
+            json.dumps(sorted(record.data)),
+            user_id,
+            depth,
+            now,
         )
         for record in records
         if config.workflows.listening(entity.key, "created", set(record.data))
     ]
-    if not events:
+    if not rows:
         return 0
-    OutboxEvent.objects.bulk_create(events)
-    tenant_id = getattr(tenant, "pk", tenant)
-    ids = [event.pk for event in events]
+    # The columns the model fills by default: as OutboxEvent(...) would (status pending, no
+    # attempts, no workflow, detail or error), handed to the broker now.
+    ids = insert_rows(
+        "workflows_outboxevent",
+        {
+            "tenant_id": "bigint",
+            "kind": "text",
+            "entity": "text",
+            "record_id": "bigint",
+            "config_version": "integer",
+            "values": "jsonb",
+            "system": "jsonb",
+            "changed": "jsonb",
+            "user_id": "bigint",
+            "depth": "smallint",
+            "created_at": "timestamptz",
+        },
+        rows,
+        returning="id",
+        constants={
+            "workflow": "''",
+            "detail": "''",
+            "status": f"'{OutboxEvent.Status.PENDING}'",
+            "attempts": "0",
+            "dispatched_at": "v.created_at",
+            "last_error": "''",
+        },
+    )
     transaction.on_commit(lambda: dispatch(tenant_id, ids))
-    return len(events)
+    return len(ids)
 
 
 def transitions_taken(tenant, config, entity, record, taken, user) -> list:
@@ -162,21 +192,31 @@ _broker_down_until = 0.0
 
 
 def dispatch(tenant_id: int, event_ids: list[int], *, sweeping: bool = False) -> int:
-    """Hand events to the broker; those it refuses stay pending for the sweep."""
+    """Hand events to the broker; those it refuses stay pending for the sweep. One message per
+    event, all sent through one producer (a bulk create's thousands would otherwise take one
+    from the pool each)."""
     global _broker_down_until
     from workflows.tasks import deliver_event
 
     if not sweeping and time.monotonic() < _broker_down_until:
         return 0
+    if not event_ids:
+        _broker_down_until = 0.0
+        return 0
     sent = 0
-    for event_id in event_ids:
-        try:
-            deliver_event.apply_async((tenant_id, event_id), retry=False)
-            sent += 1
-        except Exception as error:  # noqa: BLE001  (any broker failure: the sweep retries)
-            _broker_down_until = time.monotonic() + BROKER_COOLDOWN_S
-            logger.warning("workflows.dispatch_failed", event_id=event_id, error=str(error))
-            break  # the others wait for the sweep too
+    try:
+        with deliver_event.app.producer_or_acquire() as producer:
+            for event_id in event_ids:
+                deliver_event.apply_async((tenant_id, event_id), retry=False, producer=producer)
+                sent += 1
+    except Exception as error:  # noqa: BLE001  (any broker failure: the sweep retries)
+        _broker_down_until = time.monotonic() + BROKER_COOLDOWN_S
+        logger.warning(
+            "workflows.dispatch_failed",
+            event_id=event_ids[min(sent, len(event_ids) - 1)],
+            error=str(error),
+        )
+        # the others wait for the sweep too
     else:
         _broker_down_until = 0.0
     return sent
