@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import cached_property
 from graphlib import TopologicalSorter
 from threading import Lock
 from typing import Any
@@ -55,6 +56,18 @@ class CompiledEntity:
     formulas: dict[str, cel.Program]
     formula_order: tuple[str, ...]
 
+    @cached_property
+    def program_sources(self) -> tuple[str, ...]:
+        """The sources of the formulas (in their order), validation rules and computed
+        defaults (``{"cel": …}``), worked out once per compiled version."""
+        sources = [self.formulas[key].source for key in self.formula_order]
+        sources += [rule.program.source for rule in self.rules]
+        for compiled in self.fields.values():
+            default = compiled.options.get("default")
+            if isinstance(default, dict) and set(default) == {"cel"}:
+                sources.append(default["cel"])
+        return tuple(sources)
+
 
 @dataclass(frozen=True)
 class CompiledSharingRule:
@@ -84,6 +97,17 @@ class CompiledConfig:
 
     def entity(self, key: str) -> CompiledEntity:
         return self.entities[key]
+
+    @cached_property
+    def rollups_by_source(self) -> dict[str, tuple[tuple[CompiledEntity, CompiledField], ...]]:
+        """Per child entity key, the (parent entity, rollup field) pairs it feeds, in the
+        order of the entities and their fields."""
+        found: dict[str, list] = {}
+        for entity in self.entities.values():
+            for compiled in entity.fields.values():
+                if compiled.options["type"] == "rollup":
+                    found.setdefault(compiled.options["source"], []).append((entity, compiled))
+        return {key: tuple(pairs) for key, pairs in found.items()}
 
     def grants(self, roles, permission: str) -> bool:
         """Whether any of ``roles`` (keys) has the special permission (export, import,

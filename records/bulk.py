@@ -358,12 +358,17 @@ class BulkWriter:
         tenant_id = self.service.tenant.pk
         user_id = getattr(self.service.user, "pk", None)
         uniques, references, audits = [], [], []
+        # The fields that give side rows, in the entity's order (looked up once per batch).
+        unique_fields = [(k, f) for k, f in entity.fields.items() if f.options.get("unique")]
+        lookups = [
+            key
+            for key, field in entity.fields.items()
+            if field.options["type"] in ("lookup", "multi_lookup")
+        ]
         for record in records:
-            for key, field in entity.fields.items():
+            for key, field in unique_fields:
                 value = record.data.get(key)
-                if value is None:
-                    continue
-                if field.options.get("unique"):
+                if value is not None:
                     uniques.append(
                         (
                             tenant_id,
@@ -373,7 +378,9 @@ class BulkWriter:
                             record.pk,
                         )
                     )
-                if field.options["type"] in ("lookup", "multi_lookup"):
+            for key in lookups:
+                value = record.data.get(key)
+                if value is not None:
                     references += [
                         (tenant_id, record.pk, key, target)
                         for target in (value if isinstance(value, list) else [value])

@@ -28,13 +28,7 @@ def lookups_read(sources: tuple[str, ...]) -> frozenset[str]:
 
 def programs_of(entity) -> tuple[str, ...]:
     """The sources of the entity's formulas, validation rules and computed defaults."""
-    sources = [entity.formulas[key].source for key in entity.formula_order]
-    sources += [rule.program.source for rule in entity.rules]
-    for field in entity.fields.values():
-        default = field.options.get("default")
-        if isinstance(default, dict) and set(default) == {"cel"}:
-            sources.append(default["cel"])
-    return tuple(sources)
+    return entity.program_sources
 
 
 def wanted(entity, rows: list[dict]) -> dict[str, set[int]]:

@@ -35,10 +35,7 @@ AGGREGATES = {
 
 def rollups_fed_by(config: CompiledConfig, child_entity: str):
     """(parent entity, rollup field) pairs whose source is ``child_entity``."""
-    for entity in config.entities.values():
-        for field in entity.fields.values():
-            if field.options["type"] == "rollup" and field.options["source"] == child_entity:
-                yield entity, field
+    return config.rollups_by_source.get(child_entity, ())
 
 
 MAX_LEVELS = 6  # rollups of rollups (line -> order -> account): how far a change climbs
@@ -242,7 +239,8 @@ def _compute_formulas(config, parent: CompiledEntity, updated: dict, system: dic
     variables = {"related": for_record(config, parent, updated)}
     for key in parent.formula_order:
         try:
-            record = cel_record(parent, updated, system)
+            # Only the fields the formula reads (evaluate hands CEL no others).
+            record = cel_record(parent, updated, system, reads_of((parent.formulas[key].source,)))
             value = evaluate(parent.formulas[key], record, variables)
             value = from_cel(parent.fields[key], value)
         except Exception:  # noqa: BLE001  (no value over empty inputs)
