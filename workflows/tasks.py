@@ -25,6 +25,16 @@ def deliver_event(self, tenant_id: int, event_id: int) -> str:
 
 
 @shared_task(acks_late=True)
+def fan_out_events(tenant_id: int, event_ids: list[int]) -> int:
+    """A bulk write's events, handed over from a worker one delivery message each (delivered
+    twice is harmless: a lost or repeated fan-out changes nothing; what the broker refuses now
+    waits for the sweep)."""
+    from workflows.outbox import dispatch
+
+    return dispatch(tenant_id, list(event_ids), sweeping=True, fan_out=False)
+
+
+@shared_task(acks_late=True)
 def sweep_outbox() -> int:
     """Hand over again the pending events whose dispatch or retry is overdue (the broker was
     down, a retry message was lost); delivering twice is harmless."""

@@ -206,3 +206,33 @@ def test_two_deliveries_at_the_same_moment_apply_each_action_once(flows, gate, m
     assert state(flows)["deals"] == [("Big", "40.00"), ("Follow-up", None)]
     assert state(flows)["runs"] == 3
     assert len(Gate.keys) == 1  # the second delivery skipped the webhook: it had been sent
+
+
+def test_a_bulk_create_fans_its_events_out_through_a_worker(flows, start_worker, monkeypatch):
+    """120 deals in one bulk create: the request sends one fan-out message, a worker turns it
+    into a delivery message per event, and each automation runs once."""
+    from records.bulk import BulkWriter
+    from workflows import tasks
+
+    sent = []
+    original = tasks.fan_out_events.apply_async
+    monkeypatch.setattr(
+        tasks.fan_out_events,
+        "apply_async",
+        lambda args, **kwargs: sent.append(len(args[1])) or original(args, **kwargs),
+    )
+    start_worker()
+    service = flows.publish(
+        [automation("mark", [{"type": "set_fields", "values": {"probability": 30}}])]
+    )
+    company = service.create("company", {"name": "Acme"})
+    BulkWriter(service).create(
+        "deal", [{"name": f"D{n}", "company": company.id} for n in range(120)]
+    )
+    assert sent == [120]
+    wait_for(
+        lambda: set(state(flows)["events"]) == {"done"} and len(state(flows)["events"]) == 120,
+        "every event delivered",
+    )
+    assert state(flows)["runs"] == 120
+    assert {probability for _, probability in state(flows)["deals"]} == {"30.00"}
