@@ -89,6 +89,24 @@ def check_refresh(config, samples: dict) -> list[str]:
     return problems
 
 
+# Side rows per field, against the records holding a value: (records, rows) of (entity, key).
+UNIQUE_ROWS = (
+    "SELECT (SELECT count(*) FROM records_record WHERE entity = %s AND deleted_at IS NULL "
+    "AND data ? %s), (SELECT count(*) FROM records_uniquevalue WHERE entity = %s AND field = %s)"
+)
+REFERENCE_ROWS = (
+    "SELECT (SELECT count(*) FROM records_record WHERE entity = %s AND deleted_at IS NULL "
+    "AND data ? %s), (SELECT count(*) FROM records_reference ref JOIN records_record r "
+    "ON r.id = ref.source_id WHERE r.entity = %s AND ref.field = %s)"
+)
+
+
+def _side_rows_differ(cursor, entity_key, key, sql, what, rows_what) -> list[str]:
+    cursor.execute(sql, [entity_key, key, entity_key, key])
+    values, rows = cursor.fetchone()
+    return [] if values == rows else [f"{entity_key}.{key}: {values} {what}, {rows} {rows_what}"]
+
+
 def check_side_tables(config) -> list[str]:
     """Unique values, references and autonumber counters as the service keeps them."""
     problems = []
@@ -98,30 +116,13 @@ def check_side_tables(config) -> list[str]:
             for key, field in entity.fields.items():
                 options = field.options
                 if options.get("unique"):
-                    cursor.execute(
-                        "SELECT (SELECT count(*) FROM records_record WHERE entity = %s "
-                        "AND deleted_at IS NULL AND data ? %s), (SELECT count(*) FROM "
-                        "records_uniquevalue WHERE entity = %s AND field = %s)",
-                        [entity_key, key, entity_key, key],
+                    problems += _side_rows_differ(
+                        cursor, entity_key, key, UNIQUE_ROWS, "values", "unique-value rows"
                     )
-                    values, rows = cursor.fetchone()
-                    if values != rows:
-                        problems.append(
-                            f"{entity_key}.{key}: {values} values, {rows} unique-value rows"
-                        )
                 if options["type"] == "lookup":
-                    cursor.execute(
-                        "SELECT (SELECT count(*) FROM records_record WHERE entity = %s "
-                        "AND deleted_at IS NULL AND data ? %s), (SELECT count(*) FROM "
-                        "records_reference ref JOIN records_record r ON r.id = ref.source_id "
-                        "WHERE r.entity = %s AND ref.field = %s)",
-                        [entity_key, key, entity_key, key],
+                    problems += _side_rows_differ(
+                        cursor, entity_key, key, REFERENCE_ROWS, "lookups", "reference rows"
                     )
-                    values, rows = cursor.fetchone()
-                    if values != rows:
-                        problems.append(
-                            f"{entity_key}.{key}: {values} lookups, {rows} reference rows"
-                        )
                 if options["type"] == "autonumber":
                     cursor.execute(
                         "SELECT data->>%s FROM records_record WHERE entity = %s "

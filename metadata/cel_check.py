@@ -139,28 +139,29 @@ def check_expression(
     unknown = sorted(referenced_fields(source) - set(samples))
     if unknown:
         raise ExpressionError(f"unknown field {unknown[0]!r} in record.{unknown[0]}")
-    uses_created = "created" in program.variables()
+    variables = set(program.variables())
+    text = STRING_LITERAL.sub('""', source)  # names inside string literals are no references
+    uses_created, uses_item, uses_related = (
+        name in variables for name in ("created", "item", "related")
+    )
     if uses_created:
         if created is None:
             raise ExpressionError("created.<name> is only known to the actions of a workflow")
-        named = set(CREATED_REFERENCE.findall(STRING_LITERAL.sub('""', source)))
-        for name in sorted(named - set(created)):
-            raise ExpressionError(f"no earlier action of this list is named {name!r} (as)")
-    uses_item = "item" in program.variables()
+        unnamed = sorted(set(CREATED_REFERENCE.findall(text)) - set(created))
+        if unnamed:
+            raise ExpressionError(f"no earlier action of this list is named {unnamed[0]!r} (as)")
     if uses_item:
         if item is None:
             raise ExpressionError("item.<field> is only known to an action repeated for_each")
         item = {**SYSTEM_FIELD_SAMPLES, **item}
-        named = set(ITEM_REFERENCE.findall(STRING_LITERAL.sub('""', source)))
-        for key in sorted(named - set(item)):
-            raise ExpressionError(f"unknown field {key!r} in item.{key}")
-    uses_related = "related" in program.variables()
+        unknown = sorted(set(ITEM_REFERENCE.findall(text)) - set(item))
+        if unknown:
+            raise ExpressionError(f"unknown field {unknown[0]!r} in item.{unknown[0]}")
     if uses_related:
         if related is None:
             raise ExpressionError(
                 "related.<lookup>.<field> is only known to formulas, defaults and validation rules"
             )
-        text = STRING_LITERAL.sub('""', source)
         for lookup, key in RELATED_REFERENCE.findall(text):
             if lookup not in related:
                 raise ExpressionError(

@@ -26,14 +26,14 @@ def lookups_read(sources: tuple[str, ...]) -> frozenset[str]:
     )
 
 
-def programs_of(entity) -> tuple[str, ...]:
-    """The sources of the entity's formulas, validation rules and computed defaults."""
-    return entity.program_sources
+def lookups_of(entity) -> frozenset[str]:
+    """The lookups whose records the entity's formulas, rules and computed defaults read."""
+    return lookups_read(entity.program_sources)
 
 
 def wanted(entity, rows: list[dict]) -> dict[str, set[int]]:
     """Per lookup read by the entity's programs, the ids the rows point at."""
-    lookups = lookups_read(programs_of(entity))
+    lookups = lookups_of(entity)
     found: dict[str, set[int]] = {}
     for lookup in lookups:
         for data in rows:
@@ -68,12 +68,12 @@ def related_of(entity, data: dict, records: dict[int, dict]) -> dict[str, dict |
     """The ``related`` variable of one record: each lookup read, its record (None if empty)."""
     return {
         lookup: records.get(data.get(lookup)) if data.get(lookup) else None
-        for lookup in lookups_read(programs_of(entity))
+        for lookup in lookups_of(entity)
     }
 
 
 def for_record(config, entity, data: dict) -> dict | None:
     """``related`` for one record, read now; None when the entity's programs read none."""
-    if not lookups_read(programs_of(entity)):
+    if not lookups_of(entity):
         return None
     return related_of(entity, data, fetch(config, entity, wanted(entity, [data])))

@@ -57,6 +57,30 @@ def system_values(record) -> dict:
 
 
 SYSTEM_MOMENTS = ("created_at", "updated_at")
+
+
+def stored_values(entity, values: dict) -> dict:
+    """A RecordView's values back to their stored form (what CEL reads); empty ones left out."""
+    return {
+        key: entity.fields[key].type.to_storage(value, entity.fields[key].options)
+        for key, value in values.items()
+        if key in entity.fields and value is not None
+    }
+
+
+def view_record(entity, view) -> dict:
+    """A RecordView as CEL sees it: its values and its system fields."""
+    system = {
+        "id": view.id,
+        "version": view.version,
+        "owner": view.owner_id or 0,
+        "created_by": view.created_by_id or 0,
+        "created_at": view.created_at,
+        "updated_at": view.updated_at,
+    }
+    return cel_record(entity, stored_values(entity, view.values), system)
+
+
 # The columns of a record's system fields and data, in the order system_row reads them.
 ROW_COLUMNS = "id, version, owner_id, created_by_id, created_at, updated_at, data"
 

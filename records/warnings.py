@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from records.errors import RecordError
-from records.values import api_value, cel_record, condition_holds
+from records.values import api_value, condition_holds, view_record
 
 MAX_NAMED = 5  # records named per warning
 
@@ -58,7 +58,7 @@ def conflicts(service, entity, view) -> list[RecordWarning]:
         if any(value is None for value in same):
             continue
         condition = program(spec["filter"]) if spec.get("filter") else None
-        if condition is not None and not condition_holds(condition, _cel(entity, view)):
+        if condition is not None and not condition_holds(condition, view_record(entity, view)):
             continue
         tree = [
             {"field": spec["start"], "op": "lt", "value": api_value(end)},
@@ -81,7 +81,7 @@ def conflicts(service, entity, view) -> list[RecordWarning]:
         overlapping = [
             other
             for other in _others(service, entity, view, tree, limit=50)
-            if condition is None or condition_holds(condition, _cel(entity, other))
+            if condition is None or condition_holds(condition, view_record(entity, other))
         ][:MAX_NAMED]
         if overlapping:
             found.append(
@@ -101,13 +101,3 @@ def _others(service, entity, view, conditions: list, limit: int = MAX_NAMED) -> 
         return service.query(entity.key, filter_tree=tree, first=limit).rows
     except RecordError:  # a field the user may not filter by: no warning rather than a leak
         return []
-
-
-def _cel(entity, view) -> dict:
-    stored = {
-        key: entity.fields[key].type.to_storage(value, entity.fields[key].options)
-        for key, value in view.values.items()
-        if key in entity.fields and value is not None
-    }
-    system = {"id": view.id, "version": view.version, "owner": view.owner_id or 0}
-    return cel_record(entity, stored, system)

@@ -77,12 +77,3 @@ def shown(field, value, titles: dict | None = None) -> str:
     if kind == "address" and isinstance(value, dict):
         return ", ".join(str(v) for v in value.values() if v)
     return str(value)
-
-
-def stored_values(entity, values: dict) -> dict:
-    """Service values back to their stored form (what CEL conditions read)."""
-    return {
-        key: entity.fields[key].type.to_storage(value, entity.fields[key].options)
-        for key, value in values.items()
-        if key in entity.fields
-    }

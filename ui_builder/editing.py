@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy
 from metadata.fieldtypes import FieldValueError
 from records import files
 from records.errors import RecordError, RecordErrorCode
-from records.values import all_hold, cel_record
-from ui_builder.display import label_of, stored_values, title_of
+from records.values import all_hold, cel_record, stored_values
+from ui_builder.display import label_of, title_of
 from ui_builder.files import FileLink, link
 from ui_builder.messages import problem_message
 

@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 
 from records.errors import RecordError, RecordErrorCode
 from records.service import RecordService
-from records.values import all_hold, cel_record
+from records.values import all_hold, view_record
 from ui_builder import bulk_actions, files
-from ui_builder.display import label_of, shown, stored_values, title_field_of, title_of
+from ui_builder.display import label_of, shown, title_field_of, title_of
 from ui_builder.history import timeline
 from ui_builder.listing import ListState, described, filterable
 from ui_builder.related import RelatedList, related_list, section_key
@@ -284,8 +284,7 @@ def record_page(
     titles = titles_for(service, config, entity, [view])
     roles = service.permissions.principal.roles
     form = config.layouts.for_roles(entity.key, "form", roles) if config.layouts else None
-    system = {"id": view.id, "version": view.version, "owner": view.owner_id or 0}
-    record = cel_record(entity, stored_values(entity, view.values), system)
+    record = view_record(entity, view)
     tabs = []
     if form is None:
         section = Section(label="", columns=2)

@@ -694,3 +694,35 @@ def test_automations_hear_of_rollup_changes(flows):
             OutboxEvent.objects.filter(entity="company").values_list("changed", flat=True)
         )
     assert changes == [["deal_count", "open_pipeline"]] * 2  # what each deal changed
+
+
+def test_an_update_of_a_record_that_is_gone_is_a_dead_letter_naming_it(flows):
+    """The record the expression names was deleted before delivery: nothing is written, the
+    event is dead with the refusal, and no retry is made (it would not help)."""
+    service = flows.publish(
+        [
+            automation(
+                "touch_company",
+                [
+                    {
+                        "type": "update_record",
+                        "entity": "company",
+                        "record": "record.company",
+                        "values": {"notes": "touched"},
+                    }
+                ],
+            )
+        ]
+    )
+    company = service.create("company", {"name": "Acme"})
+    other = service.create("company", {"name": "Other"})
+    deal = service.create("deal", {"name": "Beta", "company": company.id})
+    service.update("deal", deal.id, {"company": other.id})
+    service.delete("company", company.id)
+    (event,) = events(flows, kind="created")
+    assert deliver(flows.tenant.pk, event.pk) == "dead"
+    with tenant_context(flows.tenant):
+        event.refresh_from_db()
+        assert event.attempts == 1
+        assert f"There is no company {company.id}" in event.last_error
+        assert not ActionRun.objects.filter(event=event).exists()

@@ -235,7 +235,7 @@ class CreateRecord(Action):
     @staticmethod
     def items(spec, context) -> list[dict]:
         """The related records repeated over, as CEL sees them, in the order they were made."""
-        from records.values import cel_record, evaluate
+        from records.values import cel_record, evaluate, view_record
         from workflows.definitions import program
 
         each = spec["for_each"]
@@ -252,14 +252,7 @@ class CreateRecord(Action):
                 after=after,
             )
             for view in page.rows:
-                stored = {
-                    key: child.fields[key].type.to_storage(value, child.fields[key].options)
-                    for key, value in view.values.items()
-                    if key in child.fields and value is not None
-                }
-                system = {"id": view.id, "version": view.version, "owner": view.owner_id or 0}
-                system |= {"created_at": view.created_at, "updated_at": view.updated_at}
-                item = cel_record(child, stored, system)
+                item = view_record(child, view)
                 if keep is None or evaluate(keep, record, {"item": item}) is True:
                     found.append(item)
             if not page.has_next:
