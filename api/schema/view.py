@@ -131,7 +131,7 @@ class TenantGraphQLView(GraphQLView):
                 except DatabaseError as error:
                     # The transaction is aborted: dispatch answers timeout or internal_error.
                     request.graphql_execution = "compiled"
-                    timeout = "statement timeout" in str(error)
+                    timeout = statement_cancelled(error)
                     if not timeout:
                         logger.exception("graphql.compiled_error")
                     code = "timeout" if timeout else "internal_error"
@@ -219,9 +219,9 @@ class TenantGraphQLView(GraphQLView):
                 extensions["code"] = "invalid_query"
             elif isinstance(error, GraphQLError) and error.original_error is None:
                 extensions["code"] = "invalid_query"  # raised on purpose, e.g. a bad id
-            elif isinstance(getattr(error, "original_error", None), OperationalError) and (
-                "statement timeout" in str(error.original_error)
-            ):
+            elif isinstance(
+                getattr(error, "original_error", None), OperationalError
+            ) and statement_cancelled(error.original_error):
                 extensions["code"] = "timeout"
                 formatted["message"] = "The query took too long and was stopped."
             else:
@@ -230,6 +230,14 @@ class TenantGraphQLView(GraphQLView):
                 formatted["message"] = "Internal error; it has been logged."
         formatted["extensions"] = extensions
         return formatted
+
+
+def statement_cancelled(error: DatabaseError) -> bool:
+    """Whether PostgreSQL cancelled the statement (SQLSTATE 57014). The request's own
+    ``statement_timeout`` is the only canceller here; PostgreSQL may still word it "due to
+    user request" when the timer fires just as a statement ends, so the message is not read."""
+    cause = error.__cause__
+    return (getattr(cause, "pgcode", None) or getattr(cause, "sqlstate", None)) == "57014"
 
 
 def graphql_view():
