@@ -119,6 +119,22 @@ def _batches(items: list, size: int):
         yield start, items[start : start + size]
 
 
+# A created record's audit entry, every stored value a change from nothing, in key order (as
+# the records service writes one), built from the rows just inserted: no JSON in Python.
+CREATED_AUDIT_SQL = """
+    INSERT INTO records_auditentry (tenant_id, record_id, entity, action, user_id, at, changes)
+    SELECT r.tenant_id, r.id, r.entity, 'create', %(user_id)s, %(at)s,
+        (SELECT COALESCE(
+            jsonb_agg(jsonb_build_object('field', e.key, 'old', NULL, 'new', e.value)
+                      ORDER BY e.key COLLATE "C"),
+            '[]'::jsonb)
+         FROM jsonb_each(r.data) AS e WHERE e.value <> 'null'::jsonb)
+    FROM records_record r
+    WHERE r.id = ANY(%(ids)s)
+    ORDER BY r.id
+"""
+
+
 class BulkWriter:
     def __init__(self, service, batch_size: int = DEFAULT_BATCH):
         self.service = service
@@ -357,7 +373,7 @@ class BulkWriter:
     def _write_side_rows(self, entity, records: list[NewRecord], now) -> None:
         tenant_id = self.service.tenant.pk
         user_id = getattr(self.service.user, "pk", None)
-        uniques, references, audits = [], [], []
+        uniques, references = [], []
         # The fields that give side rows, in the entity's order (looked up once per batch).
         unique_fields = [(k, f) for k, f in entity.fields.items() if f.options.get("unique")]
         lookups = [
@@ -385,13 +401,6 @@ class BulkWriter:
                         (tenant_id, record.pk, key, target)
                         for target in (value if isinstance(value, list) else [value])
                     ]
-            if entity.options.get("track_history"):
-                changes = [
-                    {"field": k, "old": None, "new": v} for k, v in sorted(record.data.items())
-                ]
-                audits.append(
-                    (tenant_id, record.pk, entity.key, "create", user_id, now, json.dumps(changes))
-                )
         try:
             with transaction.atomic():
                 insert_rows(
@@ -414,19 +423,12 @@ class BulkWriter:
             {"tenant_id": "bigint", "source_id": "bigint", "field": "text", "target_id": "bigint"},
             references,
         )
-        insert_rows(
-            "records_auditentry",
-            {
-                "tenant_id": "bigint",
-                "record_id": "bigint",
-                "entity": "text",
-                "action": "text",
-                "user_id": "bigint",
-                "at": "timestamptz",
-                "changes": "jsonb",
-            },
-            audits,
-        )
+        if entity.options.get("track_history"):
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    CREATED_AUDIT_SQL,
+                    {"user_id": user_id, "at": now, "ids": [record.pk for record in records]},
+                )
 
     def update(self, entity_key: str, rows: list[dict]) -> BulkResult:
         """Rows of ``{"id": …, "version": … (optional), "values": {…}}``."""

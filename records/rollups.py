@@ -112,18 +112,17 @@ def add_new_children(config: CompiledConfig, child: CompiledEntity, children: li
     """Rollups after a bulk create: the new children's contribution is added to each parent's
     stored value (count, sum, min, max) instead of recounting every child; ``avg``, and a sum,
     min or max without a stored value yet, are recomputed. Parents are locked as in a refresh."""
-    from metadata.cel_check import compile_expression
 
     deltas: dict[tuple[str, int], dict[str, list]] = {}
     for parent_entity, rollup in rollups_fed_by(config, child.key):
         options = rollup.options
-        program = compile_expression(options["filter"]) if options.get("filter") else None
+        selects = _filter_of(child, options)
         target = child.fields.get(options.get("field", ""))
         for data in children:
             parent_id = data.get(options["via"])
             if not parent_id:
                 continue
-            if program is not None and not _selects(program, child, data):
+            if selects is not None and not selects(data):
                 continue
             value = 1 if options["function"] == "count" else _value(target, data.get(target.key))
             if value is not None:
@@ -189,9 +188,39 @@ def _locked_parents(parent_ids: list[int]) -> dict[int, tuple[dict, dict]]:
         return {row[0]: system_row(row) for row in cursor.fetchall()}
 
 
-def _selects(program, child: CompiledEntity, data: dict) -> bool:
+def _filter_of(child: CompiledEntity, options: dict):
+    """A rollup's filter as a test of a child's data, or None without one. Its answers are
+    kept by the values of the fields it reads: a bulk create's thousand children mostly
+    repeat a handful of stages."""
+    from metadata.cel_check import compile_expression
+
+    if not options.get("filter"):
+        return None
+    program = compile_expression(options["filter"])
+    keys = reads_of((program.source,))
+    answers: dict[tuple, bool] = {}
+
+    def selects(data: dict) -> bool:
+        if keys is None:  # the filter reads the whole record
+            return _selects(program, child, data, None)
+        seen = tuple(_hashable(data.get(key)) for key in sorted(keys))
+        if seen not in answers:
+            answers[seen] = _selects(program, child, data, keys)
+        return answers[seen]
+
+    return selects
+
+
+def _hashable(value):
+    if isinstance(value, list):
+        return tuple(_hashable(item) for item in value)
+    if isinstance(value, dict):
+        return tuple(sorted((key, _hashable(item)) for key, item in value.items()))
+    return value
+
+
+def _selects(program, child: CompiledEntity, data: dict, keys) -> bool:
     try:
-        keys = reads_of((program.source,))
         return evaluate(program, cel_record(child, data, {}, keys)) is True
     except Exception:  # noqa: BLE001  (a filter over empty values does not select)
         return False
@@ -288,16 +317,8 @@ def _children(source: CompiledEntity, via: str, parent_id: int) -> list[dict]:
 
 
 def _compute_in_python(source: CompiledEntity, options: dict, children: list[dict], target):
-    from metadata.cel_check import compile_expression
-
-    program = compile_expression(options["filter"])
-    selected = []
-    for child in children:
-        try:
-            if evaluate(program, cel_record(source, child, {})) is True:
-                selected.append(child)
-        except Exception:  # noqa: BLE001, S112  (a filter over empty values does not select)
-            continue
+    selects = _filter_of(source, options)
+    selected = [child for child in children if selects(child)]
     if options["function"] == "count":
         return len(selected)
     values = [_value(target, child.get(target.key)) for child in selected]

@@ -4,6 +4,7 @@ roles they serve, and for forms the conditions of each field (compiled once per 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import cel
 
@@ -30,6 +31,28 @@ class Layout:
     default: bool
     spec: dict
     rules: dict[str, FieldRule] = field(default_factory=dict)  # forms: field key -> rule
+
+    @cached_property
+    def conditional_rules(self) -> tuple[FieldRule, ...]:
+        """A form's rules with a condition (the others enforce nothing)."""
+        return tuple(
+            rule
+            for rule in self.rules.values()
+            if rule.visible_if or rule.required_if or rule.read_only_if
+        )
+
+    @cached_property
+    def condition_sources(self) -> tuple[str, ...]:
+        """The sources of every condition of a form's fields."""
+        return tuple(
+            sorted(
+                {
+                    program.source
+                    for rule in self.conditional_rules
+                    for program in (*rule.visible_if, *rule.required_if, *rule.read_only_if)
+                }
+            )
+        )
 
 
 @dataclass

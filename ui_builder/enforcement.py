@@ -8,7 +8,7 @@ forms."""
 from __future__ import annotations
 
 from records.errors import FieldError
-from records.values import all_hold, cel_record
+from records.values import cel_record, condition_holds, reads_of
 
 
 def check(
@@ -26,22 +26,41 @@ def check(
     ):
         return []
     form = layouts.for_roles(entity.key, "form", permissions.principal.roles)
-    if form is None or not form.rules:
+    if form is None or not form.conditional_rules:
         return []
-    after = cel_record(entity, data, system)
-    before = after if previous is None else cel_record(entity, previous, system)
+    keys = reads_of(form.condition_sources)  # CEL sees only what the conditions read
+    after = cel_record(entity, data, system, keys)
+    before = after if previous is None else cel_record(entity, previous, system, keys)
+    holds_after, holds_before = _memo(after), _memo(before)
     errors = []
-    for key, rule in form.rules.items():
-        visible = all_hold(rule.visible_if, after)
+    for rule in form.conditional_rules:
+        key = rule.key
+        visible = holds_after(rule.visible_if)
         if key in changed and (
-            not visible or (rule.read_only_if and all_hold(rule.read_only_if, before))
+            not visible or (rule.read_only_if and holds_before(rule.read_only_if))
         ):
             why = "is not shown" if not visible else "is read-only"
             errors.append(FieldError(key, "read_only", f"{key} {why} on this record's form"))
             continue
-        if visible and rule.required_if and all_hold(rule.required_if, after):
+        if visible and rule.required_if and holds_after(rule.required_if):
             if data.get(key) in (None, "", []):
                 errors.append(
                     FieldError(key, "required", f"{key} is required on this record's form")
                 )
     return errors
+
+
+def _memo(record: dict):
+    """all_hold over ``record``, each condition evaluated once (a tab's or a section's
+    condition is every one of its fields')."""
+    answers: dict[str, bool] = {}
+
+    def holds(programs) -> bool:
+        for program in programs:
+            if program.source not in answers:
+                answers[program.source] = condition_holds(program, record)
+            if not answers[program.source]:
+                return False
+        return True
+
+    return holds

@@ -9,12 +9,11 @@ commits loses nothing: the event stays pending and the beat's sweep hands it ove
 
 from __future__ import annotations
 
-import json
 import time
 from contextvars import ContextVar
 
 import structlog
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from workflows.models import OutboxEvent
@@ -60,64 +59,60 @@ def record_changed(tenant, config, entity, record, kind: str, before: dict, afte
 
 
 def records_created(tenant, config, entity, records, user) -> int:
-    """A bulk create's events, written in one statement (one array per column, as the bulk
-    writer inserts records: no model instance per event)."""
-    from records.bulk import insert_rows
-
+    """A bulk create's events, written in one statement that reads the values from the records
+    just inserted (no JSON encoded in Python or parsed again by PostgreSQL; as
+    :func:`write` would store them). The records of one bulk write share their moments."""
     if not config.workflows.automations.get(entity.key):
         return 0
-    now, depth = timezone.now(), current_depth.get()
-    tenant_id = getattr(tenant, "pk", tenant)
-    user_id = getattr(user, "pk", None) or None
-    rows = [
-        (
-            tenant_id,
-            "created",
-            entity.key,
-            record.pk,
-            config.version,
-            json.dumps(record.data),
-            json.dumps(system_of(record)),
-            json.dumps(sorted(record.data)),
-            user_id,
-            depth,
-            now,
-        )
+    listening = [
+        record.pk
         for record in records
         if config.workflows.listening(entity.key, "created", set(record.data))
     ]
-    if not rows:
+    if not listening:
         return 0
-    # The columns the model fills by default: as OutboxEvent(...) would (status pending, no
-    # attempts, no workflow, detail or error), handed to the broker now.
-    ids = insert_rows(
-        "workflows_outboxevent",
-        {
-            "tenant_id": "bigint",
-            "kind": "text",
-            "entity": "text",
-            "record_id": "bigint",
-            "config_version": "integer",
-            "values": "jsonb",
-            "system": "jsonb",
-            "changed": "jsonb",
-            "user_id": "bigint",
-            "depth": "smallint",
-            "created_at": "timestamptz",
-        },
-        rows,
-        returning="id",
-        constants={
-            "workflow": "''",
-            "detail": "''",
-            "status": f"'{OutboxEvent.Status.PENDING}'",
-            "attempts": "0",
-            "dispatched_at": "v.created_at",
-            "last_error": "''",
-        },
-    )
+    first = records[0]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            CREATED_EVENTS_SQL,
+            {
+                "version": config.version,
+                "created_at": first.created_at.isoformat(),
+                "updated_at": first.updated_at.isoformat(),
+                "user_id": getattr(user, "pk", None) or None,
+                "depth": current_depth.get(),
+                "now": timezone.now(),
+                "pending": OutboxEvent.Status.PENDING,
+                "ids": listening,
+            },
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    tenant_id = getattr(tenant, "pk", tenant)
     transaction.on_commit(lambda: dispatch(tenant_id, ids))
     return len(ids)
+
+
+# The columns system_of() and write() fill, from the stored rows: the keys sorted as Python
+# sorts them (bytes, COLLATE "C"), the model's defaults for the rest.
+CREATED_EVENTS_SQL = """
+    INSERT INTO workflows_outboxevent (
+        tenant_id, kind, entity, record_id, config_version, "values", system, changed,
+        user_id, depth, created_at, dispatched_at, workflow, detail, status, attempts, last_error
+    )
+    SELECT r.tenant_id, 'created', r.entity, r.id, %(version)s, r.data,
+        jsonb_build_object(
+            'id', r.id, 'version', r.version, 'owner', COALESCE(r.owner_id, 0),
+            'created_by', COALESCE(r.created_by_id, 0),
+            'created_at', %(created_at)s::text, 'updated_at', %(updated_at)s::text
+        ),
+        (SELECT COALESCE(jsonb_agg(k ORDER BY k COLLATE "C"), '[]'::jsonb)
+         FROM jsonb_object_keys(r.data) AS k),
+        %(user_id)s, %(depth)s, %(now)s, %(now)s, '', '', %(pending)s, 0, ''
+    FROM records_record r
+    WHERE r.id = ANY(%(ids)s)
+    ORDER BY r.id
+    RETURNING id
+"""
 
 
 def transitions_taken(tenant, config, entity, record, taken, user) -> list:

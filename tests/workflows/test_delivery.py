@@ -726,3 +726,50 @@ def test_an_update_of_a_record_that_is_gone_is_a_dead_letter_naming_it(flows):
         assert event.attempts == 1
         assert f"There is no company {company.id}" in event.last_error
         assert not ActionRun.objects.filter(event=event).exists()
+
+
+def test_a_bulk_created_records_events_and_history_are_those_of_a_single_create(flows):
+    """The bulk writer builds its events and audit entries in SQL from the stored rows: they
+    hold what a single create writes, and drive the automations the same."""
+    import datetime as dt
+
+    from records.models import AuditEntry
+
+    service = flows.publish(
+        [automation("mark", [{"type": "set_fields", "values": {"probability": 30}}])]
+    )
+    company = service.create("company", {"name": "Acme"})
+    row = {
+        "company": company.id,
+        "amount": "1234.50",
+        "stage": "proposal",
+        "close_date": "2026-03-01",
+        "last_contacted": "2026-01-05T09:30:00+00:00",
+        "related_deals": [],
+    }
+    single = service.create("deal", {**row, "name": "One"})
+    bulk = service.bulk_create("deal", [{**row, "name": "Many"}]).created[0]
+    by_record = {event.record_id: event for event in events(flows, kind="created")}
+    with tenant_context(flows.tenant):
+        history = {a.record_id: a.changes for a in AuditEntry.objects.filter(action="create")}
+        stored = {r.pk: r for r in Record.objects.filter(pk__in=[single.id, bulk])}
+
+    def without_name(values):
+        return {key: value for key, value in values.items() if key != "name"}
+
+    one, many = by_record[single.id], by_record[bulk]
+    assert many.values["name"] == "Many"
+    assert without_name(many.values) == without_name(one.values)
+    assert many.changed == one.changed == sorted(one.values)
+    assert set(many.system) == set(one.system)
+    assert many.system["id"] == bulk
+    assert many.system["owner"] == one.system["owner"]
+    moment = dt.datetime.fromisoformat(many.system["created_at"])
+    assert moment == stored[bulk].created_at
+    assert (many.user_id, many.depth, many.status) == (one.user_id, one.depth, "pending")
+    assert [c for c in history[bulk] if c["field"] != "name"] == [
+        c for c in history[single.id] if c["field"] != "name"
+    ]
+    assert {"field": "name", "old": None, "new": "Many"} in history[bulk]
+    assert set(deliver_all(flows)) == {"done"}
+    assert {r.data.get("probability") for r in deals(flows)} == {"30.00"}
