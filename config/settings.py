@@ -247,6 +247,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workflows.tasks.run_schedules",
         "schedule": float(os.environ.get("WORKFLOW_SCHEDULES_EVERY_S", "60")),
     },
+    # Files no record holds any more (records/files.py), as `manage.py clean_files` does.
+    "records-clean-files": {
+        "task": "records.tasks.clean_files",
+        "schedule": float(os.environ.get("FILE_CLEAN_EVERY_H", "24")) * 3600,
+    },
 }
 # A date-relative automation ("3 days before close_date") fires for moments that passed at
 # most this long ago: a new automation does not fire for every old record.

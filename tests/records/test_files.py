@@ -225,6 +225,29 @@ def test_files_no_record_holds_are_cleaned_once_old(desk):
     assert names == {held["id"], in_the_bin["id"], fresh["id"]}
 
 
+@pytest.mark.django_db(transaction=True)  # the worker reads what the test committed
+def test_the_beats_daily_task_cleans_every_tenants_files_in_a_worker(desk, test_task_queue):
+    from config.celery import app
+    from records.tasks import clean_files
+    from tests.fixtures import Worker, worker_environment
+
+    assert app.conf.beat_schedule["records-clean-files"]["task"] == "records.tasks.clean_files"
+    held = desk.service.store_file("deal", "contract", upload("held.pdf", PDF))
+    desk.service.create("deal", {"name": "D", "company": desk.company_id, "contract": held})
+    dropped = desk.service.store_file("deal", "contract", upload("dropped.pdf", PDF))
+    old = (dt.datetime.now(dt.UTC) - dt.timedelta(days=2)).timestamp()
+    for value in (held, dropped):
+        os.utime(desk.media / files.path_of(desk.tenant.pk, value["id"]), (old, old))
+    worker = Worker(
+        test_task_queue, {**worker_environment(test_task_queue), "MEDIA_ROOT": str(desk.media)}
+    )
+    try:
+        assert clean_files.delay().get(timeout=60) == 1
+    finally:
+        worker.stop()
+    assert [p.name for p in kept(desk.media)] == [held["id"]]
+
+
 def test_a_file_is_not_groupable_sortable_or_filterable_beyond_emptiness(desk):
     with pytest.raises(RecordError) as grouped:
         desk.service.aggregate("deal", group_by=[{"field": "contract"}])
