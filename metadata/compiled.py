@@ -9,6 +9,7 @@ request without a restart.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from graphlib import TopologicalSorter
@@ -67,6 +68,11 @@ class CompiledEntity:
             if isinstance(default, dict) and set(default) == {"cel"}:
                 sources.append(default["cel"])
         return tuple(sources)
+
+    @cached_property
+    def readers(self) -> dict[str, Callable | None]:
+        """Per field, its type's reader of stored values (``FieldType.reader``)."""
+        return {key: field.type.reader(field.options) for key, field in self.fields.items()}
 
 
 @dataclass(frozen=True)

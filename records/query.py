@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -53,7 +54,7 @@ class Page:
     has_next: bool
     end_cursor: str | None
     total: int | None = None
-    cursors: list[str] = field(default_factory=list)  # each row's own cursor
+    cursors: Sequence[str] = field(default_factory=list)  # each row's own cursor
     has_previous: bool = False
     start_cursor: str | None = None
 
@@ -357,6 +358,34 @@ class QueryCompiler:
         return columns
 
 
+class Cursors(Sequence):
+    """Each row's cursor, encoded when asked for: most readers of a page want only its first
+    and last (an API's edges ask for them all)."""
+
+    def __init__(self, keys: list[tuple]):
+        self._keys = keys
+        self._encoded: dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        index = range(len(self))[index]  # negative indexes, and IndexError past the end
+        if index not in self._encoded:
+            self._encoded[index] = encode_cursor(list(self._keys[index]))
+        return self._encoded[index]
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    def reverse(self) -> None:
+        self._keys.reverse()
+        last = len(self._keys) - 1
+        self._encoded = {last - index: cursor for index, cursor in self._encoded.items()}
+
+
 def encode_cursor(values: list) -> str:
     def plain(value):
         if isinstance(value, Decimal):
@@ -630,6 +659,6 @@ def fetch_page(statement: PageStatement) -> Page:
         }
         for row in fetched
     ]
-    cursors = [encode_cursor(list(row[7:])) for row in fetched]
+    cursors = Cursors([row[7:] for row in fetched])
     end_cursor = cursors[-1] if cursors else None
     return Page(rows=rows, has_next=has_next, end_cursor=end_cursor, total=total, cursors=cursors)

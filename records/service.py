@@ -1017,12 +1017,12 @@ class RecordService:
 def view_of(entity: CompiledEntity, row: dict, hidden: set[str] = frozenset()) -> RecordView:
     """A record's view from its stored columns (no model instance on the way: pages build
     hundreds), without the fields hidden from the user."""
-    fields = entity.fields
+    readers = entity.readers
     values = {}
     for key, stored in row["data"].items():
-        field = fields.get(key)
-        if field is not None and key not in hidden:
-            values[key] = field.type.from_storage(stored, field.options)
+        if key in readers and key not in hidden:
+            reader = readers[key]
+            values[key] = stored if reader is None else reader(stored)
     return RecordView(
         id=row["id"],
         entity=entity.key,

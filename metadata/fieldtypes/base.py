@@ -9,8 +9,9 @@ expressions at publish), its filter operators, sortability, form widget and Grap
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from metadata.registry import Registry
@@ -99,6 +100,13 @@ class FieldType:
     def from_storage(self, stored: Any, field: dict) -> Any:
         """The normalized value back from its JSON form."""
         return stored
+
+    def reader(self, field: dict) -> Callable[[Any], Any] | None:
+        """``from_storage`` for one field, resolved once (pages read every value of every
+        row); None when the stored value is the value."""
+        if type(self).from_storage is FieldType.from_storage:
+            return None
+        return partial(self.from_storage, field=field)
 
     def from_cel(self, value: Any, field: dict) -> Any:
         """The stored value for a CEL result (a default or a formula), through normalize."""

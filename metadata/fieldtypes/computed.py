@@ -107,6 +107,9 @@ class Formula(Computed):
     def from_storage(self, stored, field):
         return self._result_type(field).from_storage(stored, self._result_options(field))
 
+    def reader(self, field):
+        return self._result_type(field).reader(self._result_options(field))
+
     def to_cel(self, stored, field):
         return self._result_type(field).to_cel(stored, self._result_options(field))
 
@@ -174,6 +177,11 @@ class Rollup(Computed):
         if dated := self.dated(field):
             return dated.from_storage(stored, {})
         return stored if field["function"] == "count" else Decimal(stored)
+
+    def reader(self, field):
+        if dated := self.dated(field):
+            return dated.reader({})
+        return None if field["function"] == "count" else Decimal
 
     def to_cel(self, stored, field):
         if dated := self.dated(field):

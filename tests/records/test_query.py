@@ -387,6 +387,25 @@ def test_pages_walk_backwards_with_last_and_before(shop, companies, order):
         shop.query("company", last=0)
 
 
+def test_each_rows_cursor_continues_right_after_that_row_in_both_directions(shop, companies):
+    """Cursors are encoded when asked for (records.query.Cursors), also after a backward
+    page reverses its rows."""
+    order = [{"field": "employees", "direction": "desc"}]
+    forward = names(query(shop, order_by=order, first=10))
+    page = query(shop, order_by=order, first=4)
+    assert page.cursors[-1] == page.end_cursor
+    assert page.cursors[0] == page.start_cursor
+    for index, cursor in enumerate(page.cursors):
+        assert names(query(shop, order_by=order, first=10, after=cursor)) == forward[index + 1 :]
+    back = shop.query("company", order_by=order, last=3, before=page.end_cursor)
+    assert names(back) == forward[:3]
+    assert list(back.cursors) == [page.cursors[0], page.cursors[1], page.cursors[2]]
+    assert back.cursors[-1] == back.end_cursor
+    assert back.cursors[1:] == page.cursors[1:3]
+    with pytest.raises(IndexError):
+        back.cursors[3]
+
+
 def test_relative_day_counts_find_dates_before_and_within_n_days(shop):
     import datetime as dt
 
