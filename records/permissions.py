@@ -290,10 +290,14 @@ class Permissions:
     def guard(self, config) -> UserGuard:
         return UserGuard(self, config)
 
+    def may_read(self, config, entity) -> bool:
+        """Whether the user may read any record of the entity (navigation, dashboards)."""
+        return bool(self.access(config, entity).scopes["read"])
+
     def check_readable(self, config, entity) -> None:
         """Lists, counts and aggregates of an entity the user may read nothing of are refused
         (the entity itself is no secret: the configuration names it)."""
-        if not self.access(config, entity).scopes["read"]:
+        if not self.may_read(config, entity):
             raise denied(f"You may not read {entity.plural_key}.")
 
     def check_create(self, config, entity) -> None:

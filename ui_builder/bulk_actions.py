@@ -196,9 +196,7 @@ class AddTo(BulkAction):
             access.create
             and access.field_access(junction.source_field) == "edit"
             and access.field_access(junction.target_field) == "edit"
-            and bool(
-                service.permissions.access(config, config.entities[junction.target]).scopes["read"]
-            )
+            and service.permissions.may_read(config, config.entities[junction.target])
         )
 
     @staticmethod

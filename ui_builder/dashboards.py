@@ -3,7 +3,8 @@ their values said in words (choice labels, record titles, users, periods, locali
 and the data their charts draw.
 
 A user sees the dashboards naming one of their roles, else the default one; a report that names
-roles is shown only to those roles.
+roles is shown only to those roles, and on a dashboard only to users who may read the entities
+it reads.
 """
 
 from __future__ import annotations
@@ -51,6 +52,16 @@ def may_see(spec: dict, roles) -> bool:
     return not spec.get("roles") or bool(set(spec["roles"]) & set(roles))
 
 
+def may_read_all(service, config, spec: dict) -> bool:
+    """Whether the user may read every entity the report reads (its own and its joins'): a
+    dashboard serving several roles shows each the reports it can run."""
+    keys = [spec["entity"], *(join["entity"] for join in spec.get("join", []))]
+    return all(
+        key in config.entities and service.permissions.may_read(config, config.entities[key])
+        for key in keys
+    )
+
+
 def report_spec(service, key: str) -> dict:
     config = service.configuration()
     spec = config.reports.get(key)
@@ -90,7 +101,7 @@ def dashboard(service, key: str | None) -> tuple[list[dict], dict | None, list[W
     widgets = []
     for item in shown_one["widgets"] if shown_one else []:
         spec = config.reports.get(item["report"])
-        if spec is not None and may_see(spec, roles):
+        if spec is not None and may_see(spec, roles) and may_read_all(service, config, spec):
             widgets.append(widget(service, spec, item.get("width", 2)))
     return mine, shown_one, widgets
 

@@ -93,7 +93,7 @@ def navigation(service: RecordService) -> list[tuple[str, str]]:
     config = service.configuration()
     found = []
     for entity in config.entities.values():
-        if service.permissions.access(config, entity).scopes["read"]:
+        if service.permissions.may_read(config, entity):
             found.append(
                 (
                     entity.key,

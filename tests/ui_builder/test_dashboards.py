@@ -125,6 +125,7 @@ def sales(make_tenant, add_member, client):
         ),
     )
     made.admin_service = RecordService(made.tenant, made.admin)
+    made.add_member = add_member
     made.rep_user = add_member(made.tenant, "rep@numbers.test")
     made.rep = RecordService(made.tenant, made.rep_user)
     admin = made.admin_service
@@ -239,6 +240,42 @@ def test_the_dashboard_draws_each_report_and_exports(sales, client):
     assert rep.get("/app/r/reports/pipeline/").status_code == 200
     assert rep.get("/app/r/reports/nothing/").status_code == 404
     assert rep.get("/app/r/reports/nothing/export.csv").status_code == 404
+
+
+def test_a_dashboard_leaves_out_the_reports_over_entities_the_user_may_not_read(sales, client):
+    """A dashboard serving several roles: one that reads deals but no companies sees the
+    pipeline, not the report joining companies, whose own page refuses her."""
+    document = with_reports(
+        sales.tenant,
+        [PIPELINE, BY_COMPANY],
+        [
+            {
+                "key": "deals",
+                "label": {"en": "Deals"},
+                "default": True,
+                "widgets": [{"report": "by_company"}, {"report": "pipeline"}],
+            }
+        ],
+    )
+    document["roles"].append(
+        {
+            "key": "deal_viewer",
+            "label": {"en": "Deal viewer"},
+            "entities": {"deal": {"read": "all"}},
+        }
+    )
+    publish(sales.tenant, document=document)
+    viewer = signed_in(
+        client.__class__(),
+        sales.add_member(sales.tenant, "v@numbers.test", ["deal_viewer"]),
+        sales.tenant,
+    )
+    page = viewer.get("/app/r/dashboards/")
+    assert page.status_code == 200
+    assert [w.key for w in page.context["widgets"]] == ["pipeline"]
+    assert viewer.get("/app/r/reports/by_company/").status_code in (403, 404)
+    admin_page = sales.client.get("/app/r/dashboards/deals/")
+    assert [w.key for w in admin_page.context["widgets"]] == ["by_company", "pipeline"]
 
 
 def test_the_dashboard_in_chinese(sales):
