@@ -13,6 +13,7 @@ from metadata.fieldtypes import FieldValueError
 from records import files
 from records.errors import RecordError, RecordErrorCode
 from records.values import all_hold, cel_record, stored_values
+from tenants.context import tenant_context
 from ui_builder.display import label_of, title_of
 from ui_builder.files import FileLink, link
 from ui_builder.messages import problem_message
@@ -33,6 +34,17 @@ INPUTS = {  # field-type widget -> HTML input type
     "lookup": "select",
     "user": "select",
     "file": "file",
+    "address": "address",  # one input per part
+    "multiselect": "multiselect",
+    "multilookup": "multiselect",
+    "money": "money",  # the amount and its currency
+}
+ADDRESS_PARTS = {
+    "street": gettext_lazy("Street"),
+    "city": gettext_lazy("City"),
+    "state": gettext_lazy("State or province"),
+    "postal_code": gettext_lazy("Postal code"),
+    "country": gettext_lazy("Country (two-letter code)"),
 }
 LOOKUP_CHOICES = 50  # listed without JavaScript; the type-ahead searches them all
 CONFLICT = gettext_lazy(
@@ -57,6 +69,10 @@ class Input:
     remove: bool = False  # the user asked to remove it
     upload: str = ""  # an upload id: a file kept for a save that was refused
     upload_name: str = ""
+    parts: list[tuple[str, str, str]] = field(default_factory=list)  # address: key, label, text
+    chosen: list[str] = field(default_factory=list)  # a multi-select's chosen values
+    currency: str = ""  # money: the amount's currency, one of ``currencies``
+    currencies: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -95,7 +111,8 @@ def as_text(field_, value) -> str:
 
 
 def editable_fields(config, entity, form, values: dict, system: dict, hidden) -> list[FormSection]:
-    """The sections and fields a user fills, by the form (or every writable field)."""
+    """The sections and fields a user fills, by the form (or every writable field); ``hidden``
+    holds the fields the user may not see or may only read."""
     record = cel_record(entity, values, system)
     sections: list[FormSection] = []
     if form is None:
@@ -136,13 +153,17 @@ def build(service, entity_key: str, record_id: int | None = None, posted=None) -
     stored values, so sections follow what the user is typing."""
     config = service.configuration()
     entity = service.entity(entity_key, config)
-    hidden = service.permissions.hidden_fields(config, entity)
+    access = service.permissions.access(config, entity)
+    hidden = {key for key in entity.fields if access.field_access(key) != "edit"}
     form = (
         config.layouts.for_roles(entity.key, "form", service.permissions.principal.roles)
         if config.layouts
         else None
     )
     view = service.get(entity.key, record_id) if record_id is not None else None
+    if view is not None:  # a record the user reads but may not change has no edit form
+        with tenant_context(service.tenant, user=service.user):
+            service.permissions.check_record(config, entity, record_id, "update")
     values = stored_values(entity, view.values) if view else {}
     held = dict(values)  # the files the record holds, before what is posted
     if posted is not None:
@@ -187,19 +208,42 @@ def fill(service, config, entity, item: Input, values: dict, form) -> None:
             for o in f.options.get("options", [])
             if not o.get("inactive") or o["value"] == values.get(item.key)
         ]
-    elif f.options["type"] == "lookup":
+    elif f.options["type"] == "multi_choice":
+        item.choices = [
+            (o["value"], label_of(o.get("label"), o["value"]))
+            for o in f.options.get("options", [])
+            if not o.get("inactive") or o["value"] in (values.get(item.key) or [])
+        ]
+        item.chosen = [str(v) for v in values.get(item.key) or []]
+    elif f.options["type"] in ("lookup", "multi_lookup"):
         target = config.entities[f.options["target"]]
         item.lookup = target.key
-        chosen = values.get(item.key)
+        stored = values.get(item.key)
+        chosen = [] if stored is None else stored if isinstance(stored, list) else [stored]
         try:
             rows = service.query(target.key, first=LOOKUP_CHOICES).rows
-            if chosen is not None and all(r.id != chosen for r in rows):
+            missing = [pk for pk in chosen if all(r.id != pk for r in rows)]
+            if missing:
                 rows += service.query(
-                    target.key, filter_tree={"field": "id", "op": "eq", "value": chosen}
+                    target.key, filter_tree={"field": "id", "op": "in", "value": missing}
                 ).rows
         except RecordError:
             rows = []
-        item.choices = [("", "—")] + [(str(r.id), title_of(target, r.values, r.id)) for r in rows]
+        item.choices = [(str(r.id), title_of(target, r.values, r.id)) for r in rows]
+        if f.options["type"] == "lookup":
+            item.choices.insert(0, ("", "—"))
+        item.chosen = [str(pk) for pk in chosen]
+    elif f.options["type"] == "address":
+        stored = values.get(item.key) or {}
+        item.parts = [
+            (part, str(label), stored.get(part, "")) for part, label in ADDRESS_PARTS.items()
+        ]
+    elif f.options["type"] == "currency":
+        stored = values.get(item.key) or {}
+        item.currencies = list(f.options.get("currencies") or ["CNY"])
+        item.currency = stored.get("currency") or f.options.get(
+            "default_currency", item.currencies[0]
+        )
 
 
 def fill_file(entity, item: Input, record_id: int | None, held, posted) -> None:
@@ -239,6 +283,18 @@ def values_from(entity, posted) -> dict:
             elif posted.get(f"remove_{key}"):
                 values[key] = None
             continue
+        if f.options["type"] in ("multi_choice", "multi_lookup"):
+            if f"present_{key}" in posted:  # a select with nothing chosen sends nothing
+                chosen = [v for v in _all(posted, key) if v.strip()]
+                if f.options["type"] == "multi_lookup":
+                    chosen = [int(v) if v.isdigit() else v for v in chosen]
+                values[key] = chosen or None
+            continue
+        if f.options["type"] == "address":
+            if any(f"{key}.{part}" in posted for part in ADDRESS_PARTS):
+                parts = {p: posted.get(f"{key}.{p}", "").strip() for p in ADDRESS_PARTS}
+                values[key] = {p: text for p, text in parts.items() if text} or None
+            continue
         if key not in posted:
             continue
         text = posted.get(key, "").strip()
@@ -250,13 +306,38 @@ def values_from(entity, posted) -> dict:
             currencies = f.options.get("currencies") or ["CNY"]
             values[key] = {
                 "amount": text,
-                "currency": f.options.get("default_currency", currencies[0]),
+                "currency": posted.get(f"{key}.currency")
+                or f.options.get("default_currency", currencies[0]),
             }
         elif f.options["type"] == "datetime":
             values[key] = text if ("+" in text or text.endswith("Z")) else f"{text}:00+00:00"
         else:
             values[key] = text
     return values
+
+
+def _all(posted, key: str) -> list[str]:
+    """Every value posted under ``key`` (a QueryDict's list; a plain mapping's one value)."""
+    if hasattr(posted, "getlist"):
+        return posted.getlist(key)
+    value = posted.get(key)
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
+def unchanged(entity, stored: dict, posted) -> set[str]:
+    """The fields whose one input still holds the text the form showed: not written again (a
+    date-time shown to the minute must not lose the seconds the user never saw)."""
+    same = set()
+    for key, value in stored.items():
+        f = entity.fields.get(key)
+        if f is None or key not in posted or INPUTS.get(f.type.widget, "text") in COMPOSITE:
+            continue
+        if posted.get(key, "").strip() == as_text(f, value):
+            same.add(key)
+    return same
+
+
+COMPOSITE = ("address", "multiselect", "money", "checkbox", "file")
 
 
 def _storable(entity, values: dict) -> dict:

@@ -201,6 +201,10 @@ def _save(request, service, entity: str, record_id: int | None):
     refusal at its fields)."""
     config_entity = service.entity(entity, service.configuration())
     posted_values = editing.values_from(config_entity, request.POST)
+    if record_id is not None:  # only what the user changed is written
+        shown = service.get(entity, record_id).values
+        for key in editing.unchanged(config_entity, shown, request.POST):
+            posted_values.pop(key, None)
     uploads = files.FormUploads(service, config_entity, request.FILES)
     try:
         posted_values.update(uploads.values())  # kept first: a refused file saves nothing

@@ -1,6 +1,8 @@
 """Create and edit forms by the form layout: errors at their fields (rules in the user's
 language), sections following the values being typed, a stale edit showing both values."""
 
+from decimal import Decimal
+
 import pytest
 
 from metadata.publish import publish
@@ -190,3 +192,112 @@ def test_a_lookup_lists_its_current_value_even_beyond_the_first_ones(desk, monke
     company = next(i for s in form.sections for i in s.inputs if i.key == "company")
     assert company.lookup == "company"
     assert company.choices == [("", "—"), (str(desk.company.id), "Acme"), (str(zeta.id), "Zeta")]
+
+
+@pytest.fixture
+def office(make_tenant, client):
+    """The starter pack's own forms, the administrator signed in."""
+    from tests.fixtures import signed_in
+
+    made = make_tenant("widgets", pack="starter")
+    made.service = RecordService(made.tenant, made.admin)
+    made.client = signed_in(client, made.admin, made.tenant)
+    return made
+
+
+def test_composite_fields_are_shown_and_saved_part_by_part(office):
+    """An address by its parts, a multi-select, an amount with its currency: shown as the
+    record holds them, saved unchanged as they were, then changed."""
+    from tests.form_posts import as_sent
+
+    company = office.service.create(
+        "company",
+        {
+            "name": "Acme",
+            "address": {"street": "1 Main St", "city": "Paris", "country": "FR"},
+            "tags": ["partner", "reseller"],
+            "annual_revenue": {"amount": "1000.00", "currency": "USD"},
+        },
+    )
+    url = f"/app/r/company/{company.id}/edit/"
+    form = office.client.get(url)
+    shown = inputs_of(form)
+    assert shown["address"].parts[1][0::2] == ("city", "Paris")
+    assert shown["tags"].chosen == ["partner", "reseller"]
+    assert (shown["annual_revenue"].value, shown["annual_revenue"].currency) == ("1000.00", "USD")
+    sent = as_sent(form)
+    assert office.client.post(url, sent).status_code == 302
+    assert office.service.get("company", company.id).values == company.values
+    # changed: a part cleared and another edited, every tag taken off, another currency
+    sent.update(
+        {"address.city": ["Lyon"], "address.country": [""], "annual_revenue.currency": ["EUR"]}
+    )
+    sent.pop("tags")
+    assert office.client.post(url, sent).status_code == 302
+    saved = office.service.get("company", company.id).values
+    assert saved["address"] == {"street": "1 Main St", "city": "Lyon"}
+    assert "tags" not in saved
+    assert saved["annual_revenue"] == {"amount": Decimal("1000.00"), "currency": "EUR"}
+
+
+def test_a_form_saved_unchanged_keeps_what_its_inputs_cannot_show(office):
+    """A date-time shows minutes: unchanged, it keeps its seconds; related records are
+    chosen several at a time."""
+    from tests.form_posts import as_sent
+
+    company = office.service.create("company", {"name": "Acme"})
+    first, second = (
+        office.service.create("deal", {"name": n, "company": company.id}) for n in ("A", "B")
+    )
+    deal = office.service.create(
+        "deal",
+        {
+            "name": "C",
+            "company": company.id,
+            "last_contacted": "2025-03-01T09:30:45.123456+00:00",
+            "related_deals": [first.id],
+        },
+    )
+    url = f"/app/r/deal/{deal.id}/edit/"
+    sent = as_sent(office.client.get(url))
+    assert sent["related_deals"] == [str(first.id)]
+    assert office.client.post(url, sent).status_code == 302
+    assert office.service.get("deal", deal.id).values == deal.values
+    sent["related_deals"] = [str(first.id), str(second.id)]
+    sent["last_contacted"] = ["2025-03-02T10:00"]
+    assert office.client.post(url, sent).status_code == 302
+    saved = office.service.get("deal", deal.id).values
+    assert saved["related_deals"] == [first.id, second.id]
+    assert saved["last_contacted"] == "2025-03-02T10:00:00.000000Z"
+
+
+def test_a_field_the_user_may_only_read_is_not_on_the_form_and_no_form_without_update(
+    office, add_member, client
+):
+    from metadata.publish import active_version, document_of
+    from tests.fixtures import signed_in
+
+    document = document_of(active_version(office.tenant))
+    document["roles"].append(
+        {
+            "key": "closer",
+            "label": {"en": "Closer"},
+            "entities": {
+                "deal": {"read": "all", "update": "own", "fields": {"amount": "read"}},
+                "company": {"read": "all"},
+            },
+        }
+    )
+    publish(office.tenant, document=document)
+    company = office.service.create("company", {"name": "Acme"})
+    user = add_member(office.tenant, "closer@widgets.test", ["closer"])
+    closer = RecordService(office.tenant, user)
+    mine = office.service.create("deal", {"name": "Mine", "company": company.id}, owner=user)
+    theirs = office.service.create("deal", {"name": "Theirs", "company": company.id})
+    browser = signed_in(client.__class__(), user, office.tenant)
+    form = browser.get(f"/app/r/deal/{mine.id}/edit/")
+    assert form.status_code == 200
+    assert "amount" not in inputs_of(form)
+    assert "name" in inputs_of(form)
+    assert browser.get(f"/app/r/deal/{theirs.id}/edit/").status_code == 404
+    assert closer.get("deal", theirs.id).values["name"] == "Theirs"  # she reads it
