@@ -214,7 +214,6 @@ def fill(service, config, entity, item: Input, values: dict, form) -> None:
             for o in f.options.get("options", [])
             if not o.get("inactive") or o["value"] in (values.get(item.key) or [])
         ]
-        item.chosen = [str(v) for v in values.get(item.key) or []]
     elif f.options["type"] in ("lookup", "multi_lookup"):
         target = config.entities[f.options["target"]]
         item.lookup = target.key
@@ -232,18 +231,25 @@ def fill(service, config, entity, item: Input, values: dict, form) -> None:
         item.choices = [(str(r.id), title_of(target, r.values, r.id)) for r in rows]
         if f.options["type"] == "lookup":
             item.choices.insert(0, ("", "—"))
-        item.chosen = [str(pk) for pk in chosen]
-    elif f.options["type"] == "address":
-        stored = values.get(item.key) or {}
-        item.parts = [
-            (part, str(label), stored.get(part, "")) for part, label in ADDRESS_PARTS.items()
-        ]
     elif f.options["type"] == "currency":
-        stored = values.get(item.key) or {}
         item.currencies = list(f.options.get("currencies") or ["CNY"])
-        item.currency = stored.get("currency") or f.options.get(
-            "default_currency", item.currencies[0]
-        )
+        item.currency = f.options.get("default_currency", item.currencies[0])
+    composite_state(item, f, values.get(item.key))
+
+
+def composite_state(item: Input, f, value) -> None:
+    """What a composite input shows of a value (stored, or as posted): a multi-select's
+    chosen options, an address's parts, an amount's currency."""
+    kind = f.options["type"]
+    if kind in ("multi_choice", "multi_lookup"):
+        item.chosen = [str(v) for v in value or []]
+    elif kind == "address":
+        parts = value if isinstance(value, dict) else {}
+        item.parts = [
+            (part, str(label), parts.get(part, "")) for part, label in ADDRESS_PARTS.items()
+        ]
+    elif kind == "currency" and isinstance(value, dict) and value.get("currency"):
+        item.currency = value["currency"]
 
 
 def fill_file(entity, item: Input, record_id: int | None, held, posted) -> None:

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from records.errors import RecordError, RecordErrorCode
 from ui_builder.display import label_of, shown, title_of
-from ui_builder.editing import Input, as_text, fill, values_from
+from ui_builder.editing import ADDRESS_PARTS, Input, as_text, composite_state, fill, values_from
 from ui_builder.messages import problem_message
 
 RELATED_ROWS = 100
@@ -115,8 +115,11 @@ def related_list(
             name = item.key
             if posted is not None and (name in posted or f"present_{name}" in posted):
                 item.value = posted.get(name, "")
+                shown_value = _row_values(child, key, prefix, [k], posted).get(k)
             else:
                 item.value = as_text(child.fields[k], values.get(k))
+                shown_value = values.get(k)
+            composite_state(item, child.fields[k], shown_value)
             made.append(item)
         return made
 
@@ -151,16 +154,24 @@ def related_list(
 
 
 def _row_values(child, key: str, prefix: str, columns: list[str], posted) -> dict:
+    """One line's inputs (named ``<list>-<line>-<field>``) as values_from reads a form's."""
     given = {}
     for k in columns:
         name = f"{key}-{prefix}-{k}"
+        kind = child.fields[k].options["type"]
         if name in posted:
-            given[k] = posted[name]
+            given[k] = posted.getlist(name) if kind in MULTIPLE else posted[name]
+        for part in (*ADDRESS_PARTS, "currency"):  # an address's parts, an amount's currency
+            if f"{name}.{part}" in posted:
+                given[f"{k}.{part}"] = posted[f"{name}.{part}"]
         if f"present_{name}" in posted:
             given[f"present_{k}"] = "1"
-            if name in posted:
+            if name in posted and kind == "boolean":
                 given[k] = "on"
     return values_from(child, given)
+
+
+MULTIPLE = ("multi_choice", "multi_lookup")
 
 
 def _messages(child, error: RecordError) -> list[str]:
