@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from records.errors import RecordError, RecordErrorCode
 from records.service import RecordService
 from records.values import all_hold, view_record
+from tenants.context import tenant_context
 from ui_builder import bulk_actions, files
 from ui_builder.display import label_of, shown, title_field_of, title_of
 from ui_builder.history import timeline
@@ -86,6 +87,16 @@ class RecordPage:
     approvals: ApprovalPanel | None = None
     history: list | None = None  # the timeline, for users with view_audit
     warnings: list = field(default_factory=list)  # (text, [(id, title)]): duplicates, conflicts
+    may_edit: bool = True  # the user may update it: the page offers its edit form
+
+
+def may_update(service: RecordService, config, entity, record_id: int) -> bool:
+    try:
+        with tenant_context(service.tenant, user=service.user):
+            service.permissions.check_record(config, entity, record_id, "update")
+    except RecordError:
+        return False
+    return True
 
 
 def navigation(service: RecordService) -> list[tuple[str, str]]:
@@ -337,6 +348,7 @@ def record_page(
             if sections:
                 tabs.append((label_of(tab.get("label")), sections))
     return RecordPage(
+        may_edit=may_update(service, config, entity, view.id),
         approvals=approval_panel(service, config, entity, view),
         entity=entity,
         label=label_of(entity.options.get("label"), entity.key),

@@ -271,7 +271,7 @@ def test_a_form_saved_unchanged_keeps_what_its_inputs_cannot_show(office):
     assert saved["last_contacted"] == "2025-03-02T10:00:00.000000Z"
 
 
-def test_a_field_the_user_may_only_read_is_not_on_the_form_and_no_form_without_update(
+def test_a_field_the_user_may_only_read_is_not_on_the_form_and_no_edit_without_update(
     office, add_member, client
 ):
     from metadata.publish import active_version, document_of
@@ -300,4 +300,10 @@ def test_a_field_the_user_may_only_read_is_not_on_the_form_and_no_form_without_u
     assert "amount" not in inputs_of(form)
     assert "name" in inputs_of(form)
     assert browser.get(f"/app/r/deal/{theirs.id}/edit/").status_code == 404
+    # her record's page offers its edit form; one she only reads does not
+    assert browser.get(f"/app/r/deal/{mine.id}/").context["page"].may_edit is True
+    page = browser.get(f"/app/r/deal/{theirs.id}/")
+    assert page.status_code == 200
+    assert page.context["page"].may_edit is False
+    assert f"/app/r/deal/{theirs.id}/edit/".encode() not in page.content
     assert closer.get("deal", theirs.id).values["name"] == "Theirs"  # she reads it
