@@ -51,18 +51,7 @@ ADMIN_EMAIL = "bench-admin@bench.example.com"
 ADMIN_PASSWORD = "Bench-harness-2025!"  # noqa: S105  (a throw-away local benchmark account)
 OPEN_STAGES = ("prospecting", "qualification", "proposal", "negotiation")
 LOSS_REASONS = ("price", "competitor", "no_budget", "no_decision", "product_fit", "timing", "other")
-LEAD_SOURCES = (
-    "web",
-    "campaign",
-    "trade_show",
-    "referral",
-    "partner",
-    "cold_call",
-    "advertisement",
-    "social_media",
-    "self_generated",
-    "other",
-)
+LEAD_SOURCES = tuple(value for value, _ in baseline.LEAD_SOURCE_CHOICES)
 CHURN_REASONS = ("price", "competitor", "service", "product", "business_change", "other")
 
 META_DDL = "CREATE TABLE IF NOT EXISTS bench_dataset (slug text PRIMARY KEY, signature jsonb)"

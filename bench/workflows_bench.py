@@ -198,27 +198,34 @@ def wanted_document() -> dict:
     return document
 
 
+def purge_all(tenant, entity: str, cursor) -> list[int]:
+    """Delete and purge every record of the entity through the records service (references
+    and rollups follow), then their audit entries; the ids purged."""
+    from records.service import RecordService
+
+    service = RecordService.system(tenant)
+    cursor.execute(
+        "SELECT id, deleted_at IS NOT NULL FROM records_record WHERE entity = %s", [entity]
+    )
+    found = cursor.fetchall()
+    for record_id, deleted in found:
+        if not deleted:
+            service.delete(entity, record_id)
+        service.purge(entity, record_id)
+    ids = [row[0] for row in found]
+    if ids:
+        cursor.execute("DELETE FROM records_auditentry WHERE record_id = ANY(%s)", [ids])
+    return ids
+
+
 def remove_accounts(tenant, say) -> None:
     """Purge the tenant's accounts (made under an older configuration) through the service,
     after its opportunities (they restrict deleting an account)."""
-    from records.service import RecordService
     from tenants.context import tenant_context
 
     cleanup(tenant, say)
-    service = RecordService.system(tenant)
     with tenant_context(tenant), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id, deleted_at IS NOT NULL FROM records_record WHERE entity = 'account'"
-        )
-        found = cursor.fetchall()
-        for record_id, deleted in found:
-            if not deleted:
-                service.delete("account", record_id)
-            service.purge("account", record_id)
-        if found:
-            cursor.execute(
-                "DELETE FROM records_auditentry WHERE record_id = ANY(%s)", [[r[0] for r in found]]
-            )
+        found = purge_all(tenant, "account", cursor)
         cursor.execute("DELETE FROM workflows_actionrun WHERE tenant_id = %s", [tenant.pk])
         cursor.execute("DELETE FROM workflows_outboxevent WHERE tenant_id = %s", [tenant.pk])
     say(f"{SLUG}: {len(found)} accounts of the older configuration purged")
@@ -282,23 +289,11 @@ def describe_config(facts: dict) -> str:
 def cleanup(tenant, say) -> dict:
     """Remove every opportunity of the tenant (delete, then purge: references and the accounts'
     rollups follow), their audit entries, and every outbox event and action run."""
-    from records.service import RecordService
     from tenants.context import tenant_context
 
     started = time.perf_counter()
-    service = RecordService.system(tenant)
     with tenant_context(tenant), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id, deleted_at IS NOT NULL FROM records_record WHERE entity = 'opportunity'"
-        )
-        found = cursor.fetchall()
-        for record_id, deleted in found:
-            if not deleted:
-                service.delete("opportunity", record_id)
-            service.purge("opportunity", record_id)
-        ids = [row[0] for row in found]
-        if ids:
-            cursor.execute("DELETE FROM records_auditentry WHERE record_id = ANY(%s)", [ids])
+        found = purge_all(tenant, "opportunity", cursor)
         cursor.execute("DELETE FROM workflows_actionrun WHERE tenant_id = %s", [tenant.pk])
         runs = cursor.rowcount
         cursor.execute("DELETE FROM workflows_outboxevent WHERE tenant_id = %s", [tenant.pk])

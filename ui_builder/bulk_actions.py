@@ -129,7 +129,7 @@ class SetField(BulkAction):
             for key, f in entity.fields.items()
             if not f.type.computed
             and not f.options.get("read_only")
-            and f.type.widget != "file"  # a file is uploaded record by record
+            and f.type.widget not in ("file", "address")  # uploaded, or typed by parts, one by one
             and access.field_access(key) == "edit"
         ]
 

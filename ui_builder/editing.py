@@ -39,6 +39,8 @@ INPUTS = {  # field-type widget -> HTML input type
     "multilookup": "multiselect",
     "money": "money",  # the amount and its currency
 }
+# Inputs that are not one text: unchanged() leaves them to the records service's comparison.
+COMPOSITE = ("address", "multiselect", "money", "checkbox", "file")
 ADDRESS_PARTS = {
     "street": gettext_lazy("Street"),
     "city": gettext_lazy("City"),
@@ -162,8 +164,7 @@ def build(service, entity_key: str, record_id: int | None = None, posted=None) -
     )
     view = service.get(entity.key, record_id) if record_id is not None else None
     if view is not None:  # a record the user reads but may not change has no edit form
-        with tenant_context(service.tenant, user=service.user):
-            service.permissions.check_record(config, entity, record_id, "update")
+        check_updatable(service, config, entity, record_id)
     values = stored_values(entity, view.values) if view else {}
     held = dict(values)  # the files the record holds, before what is posted
     if posted is not None:
@@ -185,6 +186,12 @@ def build(service, entity_key: str, record_id: int | None = None, posted=None) -
         title=title_of(entity, view.values, view.id) if view else "",
         sections=sections,
     )
+
+
+def check_updatable(service, config, entity, record_id: int) -> None:
+    """permission_denied unless the user may update the record (its Edit button, its form)."""
+    with tenant_context(service.tenant, user=service.user):
+        service.permissions.check_record(config, entity, record_id, "update")
 
 
 def fill(service, config, entity, item: Input, values: dict, form) -> None:
@@ -290,7 +297,8 @@ def values_from(entity, posted) -> dict:
                 values[key] = None
             continue
         if f.options["type"] in ("multi_choice", "multi_lookup"):
-            if f"present_{key}" in posted:  # a select with nothing chosen sends nothing
+            # a form's select with nothing chosen sends only its marker; a bulk "set field" the key
+            if f"present_{key}" in posted or key in posted:
                 chosen = [v for v in _all(posted, key) if v.strip()]
                 if f.options["type"] == "multi_lookup":
                     chosen = [int(v) if v.isdigit() else v for v in chosen]
@@ -341,9 +349,6 @@ def unchanged(entity, stored: dict, posted) -> set[str]:
         if posted.get(key, "").strip() == as_text(f, value):
             same.add(key)
     return same
-
-
-COMPOSITE = ("address", "multiselect", "money", "checkbox", "file")
 
 
 def _storable(entity, values: dict) -> dict:

@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 from records.errors import RecordError, RecordErrorCode
 from records.service import RecordService
 from records.values import all_hold, view_record
-from tenants.context import tenant_context
 from ui_builder import bulk_actions, files
 from ui_builder.display import label_of, shown, title_field_of, title_of
+from ui_builder.editing import check_updatable
 from ui_builder.history import timeline
 from ui_builder.listing import ListState, described, filterable
 from ui_builder.related import RelatedList, related_list, section_key
@@ -92,8 +92,7 @@ class RecordPage:
 
 def may_update(service: RecordService, config, entity, record_id: int) -> bool:
     try:
-        with tenant_context(service.tenant, user=service.user):
-            service.permissions.check_record(config, entity, record_id, "update")
+        check_updatable(service, config, entity, record_id)
     except RecordError:
         return False
     return True

@@ -238,6 +238,14 @@ def test_composite_fields_are_shown_and_saved_part_by_part(office):
     assert saved["address"] == {"street": "1 Main St", "city": "Lyon"}
     assert "tags" not in saved
     assert saved["annual_revenue"] == {"amount": Decimal("1000.00"), "currency": "EUR"}
+    # a bad part is refused at the address, its parts shown as typed, nothing saved
+    sent = as_sent(office.client.get(url))
+    sent.update({"address.country": ["France"], "address.city": ["Nice"]})
+    refused = office.client.post(url, sent)
+    assert refused.status_code == 400
+    assert refused.context["edit"].errors == []
+    assert len(inputs_of(refused)["address"].errors) == 1  # said at the address
+    assert office.service.get("company", company.id).values == saved
 
 
 def test_a_form_saved_unchanged_keeps_what_its_inputs_cannot_show(office):
